@@ -1,0 +1,25 @@
+//! The simulated network: link models, NICs, the smoltcp stack, captures,
+//! flow analysis, and the [`Net`] abstraction protocol drivers use.
+//!
+//! Layers, bottom up:
+//! * [`link`]: sans-IO model of one direction of a link (netem + Mahimahi);
+//! * [`nic`]: a host's interface, egress through link models, ingress held
+//!   until each packet's delivery time;
+//! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
+//!   time, and the driver task that moves frames over turmoil;
+//! * [`pcap`] and [`flows`]: what a NIC captures and counts;
+//! * [`api`], [`SimNet`], [`TokioNet`]: one API, a simulated and a live world.
+
+pub mod api;
+pub mod flows;
+pub mod link;
+pub mod nic;
+pub mod pcap;
+mod sim_net;
+pub mod stack;
+mod tokio_net;
+
+pub use api::{Net, NetListener, NetStream, NetUdp};
+pub use sim_net::{SimListener, SimNet, SimTcpStream, SimUdp};
+pub use stack::{Congestion, Stack, TcpConfig};
+pub use tokio_net::{TokioListener, TokioNet, TokioStream, TokioUdp};

@@ -1,0 +1,322 @@
+//! A simulated host's TCP/IP stack: smoltcp driven by simulated time.
+//!
+//! One [`Stack`] per host holds the smoltcp interface, its sockets, an
+//! in-memory device and the host's [`Nic`]. Application code touches it only
+//! through [`crate::net::SimNet`]; the [`drive`] task runs the stack:
+//!
+//! 1. take frames that arrived from the wire and hold them in the NIC;
+//! 2. hand the packets that are due to smoltcp and poll it;
+//! 3. pass what smoltcp transmits through the NIC's link models to the wire;
+//! 4. sleep until the earliest of smoltcp's next timer, the next held packet,
+//!    a frame arriving, or an application touching a socket.
+//!
+//! Invariant: all stack state is behind one `RefCell` that no one holds across
+//! an `.await`, so the driver and the application tasks interleave safely on
+//! the host's single thread.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration as SmolDuration, Instant as SmolInstant};
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+use tokio::sync::Notify;
+
+use super::nic::{Nic, NIC_PORT};
+use crate::sim::clock::HostClock;
+
+/// Which congestion controller TCP senders use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Congestion {
+    /// NewReno-style AIMD.
+    Reno,
+    /// CUBIC (RFC 8312), Linux's default.
+    #[default]
+    Cubic,
+    /// No congestion control: only the receive window limits the sender.
+    None,
+}
+
+/// Settings of every TCP socket a host opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// The congestion controller.
+    pub congestion: Congestion,
+    /// Receive buffer in bytes; it bounds the advertised window.
+    pub rx_buffer: usize,
+    /// Send buffer in bytes; it bounds the data in flight.
+    pub tx_buffer: usize,
+    /// Delayed-ACK timeout; an ACK still goes out at once for every second
+    /// full-sized segment. `None` acknowledges every segment.
+    pub ack_delay: Option<Duration>,
+    /// Nagle's algorithm (off by default: media senders want low latency).
+    pub nagle: bool,
+    /// How long `connect` waits for the handshake.
+    pub connect_timeout: Duration,
+}
+
+impl Default for TcpConfig {
+    fn default() -> TcpConfig {
+        TcpConfig {
+            congestion: Congestion::Cubic,
+            rx_buffer: 256 * 1024,
+            tx_buffer: 256 * 1024,
+            ack_delay: Some(Duration::from_millis(40)),
+            nagle: false,
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The in-memory device between smoltcp and the NIC.
+#[derive(Debug)]
+struct QueueDevice {
+    rx: VecDeque<Vec<u8>>,
+    tx: VecDeque<Vec<u8>>,
+    mtu: usize,
+}
+
+/// A simulated host's TCP/IP stack.
+pub struct Stack {
+    pub(super) iface: Interface,
+    pub(super) sockets: SocketSet<'static>,
+    device: QueueDevice,
+    pub(super) nic: Nic,
+    pub(super) tcp: TcpConfig,
+    pub(super) addr: Ipv4Addr,
+    next_port: u16,
+    orphans: Vec<SocketHandle>,
+    pub(super) notify: Rc<Notify>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stack {
+    /// Creates the stack of a host with address `addr` (in a /16), an MTU in
+    /// bytes (the TCP MSS follows it: MTU − 40) and smoltcp's random seed.
+    pub fn new(addr: Ipv4Addr, mtu: usize, seed: u64, tcp: TcpConfig, nic: Nic) -> Stack {
+        let mut device = QueueDevice {
+            rx: VecDeque::new(),
+            tx: VecDeque::new(),
+            mtu,
+        };
+        let mut config = Config::new(HardwareAddress::Ip);
+        config.random_seed = seed;
+        let mut iface = Interface::new(config, &mut device, SmolInstant::ZERO);
+        iface.update_ip_addrs(|addrs| {
+            // Capacity is smoltcp's IFACE_MAX_ADDR_COUNT (≥ 2); one fits.
+            let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(addr), 16));
+        });
+        Stack {
+            iface,
+            sockets: SocketSet::new(Vec::new()),
+            device,
+            nic,
+            tcp,
+            addr,
+            next_port: 49152,
+            orphans: Vec::new(),
+            notify: Rc::new(Notify::new()),
+        }
+    }
+
+    /// The host's NIC (links, flows, capture, counters).
+    pub fn nic(&self) -> &Nic {
+        &self.nic
+    }
+
+    /// The host's address.
+    pub fn addr(&self) -> Ipv4Addr {
+        self.addr
+    }
+
+    /// Wakes the driver: an application changed a socket.
+    pub(super) fn kick(&self) {
+        self.notify.notify_one();
+    }
+
+    /// A new TCP socket with this host's settings.
+    pub(super) fn new_tcp_socket(&self) -> tcp::Socket<'static> {
+        let rx = tcp::SocketBuffer::new(vec![0; self.tcp.rx_buffer]);
+        let tx = tcp::SocketBuffer::new(vec![0; self.tcp.tx_buffer]);
+        let mut socket = tcp::Socket::new(rx, tx);
+        socket.set_congestion_control(match self.tcp.congestion {
+            Congestion::Reno => tcp::CongestionControl::Reno,
+            Congestion::Cubic => tcp::CongestionControl::Cubic,
+            Congestion::None => tcp::CongestionControl::None,
+        });
+        socket.set_ack_delay(self.tcp.ack_delay.map(to_smol_duration));
+        socket.set_nagle_enabled(self.tcp.nagle);
+        socket
+    }
+
+    /// An unused ephemeral port (49152–65535, in order, wrapping).
+    pub(super) fn ephemeral_port(&mut self) -> u16 {
+        let port = self.next_port;
+        self.next_port = if port == u16::MAX { 49152 } else { port + 1 };
+        port
+    }
+
+    /// Hands a socket whose application side is gone to the stack, which
+    /// removes it once its connection has closed.
+    pub(super) fn orphan(&mut self, handle: SocketHandle) {
+        self.orphans.push(handle);
+        self.kick();
+    }
+
+    /// One turn of the stack at `now`: deliver due packets, poll smoltcp,
+    /// send what it emits through the NIC. Returns the frames to put on the
+    /// wire and the time of the next turn, if any timer is pending.
+    fn turn(&mut self, now: Duration, wire: &mut Vec<(Ipv4Addr, Vec<u8>)>) -> Option<Duration> {
+        while let Some(packet) = self.nic.poll_ingress(now) {
+            self.device.rx.push_back(packet);
+        }
+        let smol_now = to_smol_instant(now);
+        self.iface
+            .poll(smol_now, &mut self.device, &mut self.sockets);
+        while let Some(packet) = self.device.tx.pop_front() {
+            self.nic.handle_egress(now, packet);
+        }
+        wire.extend(self.nic.poll_outbox());
+        self.reap_orphans();
+        let stack_at = self
+            .iface
+            .poll_at(smol_now, &self.sockets)
+            .map(|t| Duration::from_micros(t.total_micros().max(0).unsigned_abs()));
+        let next = match (stack_at, self.nic.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // smoltcp counts in microseconds: a timer due "now" is polled again a
+        // microsecond later so that simulated time always moves forward.
+        next.map(|t| t.max(now + Duration::from_micros(1)))
+    }
+
+    fn reap_orphans(&mut self) {
+        let sockets = &mut self.sockets;
+        self.orphans.retain(|&handle| {
+            let state = sockets.get::<tcp::Socket>(handle).state();
+            let done = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
+            if done {
+                sockets.remove(handle);
+            }
+            !done
+        });
+    }
+}
+
+/// Runs a host's stack forever: the NIC driver task of one turmoil host.
+///
+/// Between events the driver sleeps until the timer grid point at or before
+/// the next one (see [`HostClock`]); an event due within the current
+/// millisecond is handled at its exact time after letting the tasks it woke
+/// run first.
+pub async fn drive(stack: Rc<RefCell<Stack>>, clock: HostClock) -> io::Result<()> {
+    let wire = turmoil::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, NIC_PORT)).await?;
+    let notify = stack.borrow().notify.clone();
+    let mut buf = vec![0u8; 65_536];
+    let mut frames = Vec::new();
+    loop {
+        let now = clock.now();
+        let next = {
+            let mut st = stack.borrow_mut();
+            loop {
+                match wire.try_recv_from(&mut buf) {
+                    Ok((n, _)) => st.nic.handle_frame(now, &buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            st.turn(now, &mut frames)
+        };
+        for (dst, frame) in frames.drain(..) {
+            wire.send_to(&frame, SocketAddr::from((dst, NIC_PORT)))
+                .await?;
+        }
+        if let Some(at) = next.filter(|&at| clock.is_due_now(at)) {
+            // Let the tasks this turn woke run at this instant, then move to
+            // the next event within the same millisecond.
+            tokio::task::yield_now().await;
+            clock.advance_to(at);
+            continue;
+        }
+        let deadline = next.map(|t| clock.wake_instant(t));
+        tokio::select! {
+            biased;
+            ready = wire.readable() => ready?,
+            () = notify.notified() => {}
+            () = sleep_until_opt(deadline) => {}
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl phy::Device for QueueDevice {
+    type RxToken<'a> = RxToken;
+    type TxToken<'a> = TxToken<'a>;
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ip;
+        caps.max_transmission_unit = self.mtu;
+        caps.checksum = ChecksumCapabilities::default();
+        caps
+    }
+
+    fn receive(&mut self, _: SmolInstant) -> Option<(RxToken, TxToken<'_>)> {
+        let packet = self.rx.pop_front()?;
+        Some((RxToken(packet), TxToken(&mut self.tx)))
+    }
+
+    fn transmit(&mut self, _: SmolInstant) -> Option<TxToken<'_>> {
+        Some(TxToken(&mut self.tx))
+    }
+}
+
+/// A received packet, handed to smoltcp.
+struct RxToken(Vec<u8>);
+
+impl phy::RxToken for RxToken {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+/// Room for one packet smoltcp transmits.
+struct TxToken<'a>(&'a mut VecDeque<Vec<u8>>);
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut packet = vec![0; len];
+        let result = f(&mut packet);
+        self.0.push_back(packet);
+        result
+    }
+}
+
+/// Simulated time as a smoltcp instant (microseconds).
+pub(super) fn to_smol_instant(t: Duration) -> SmolInstant {
+    SmolInstant::from_micros(i64::try_from(t.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn to_smol_duration(d: Duration) -> SmolDuration {
+    SmolDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}

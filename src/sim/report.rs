@@ -1,0 +1,153 @@
+//! What a run leaves behind: per-host link, transport and NIC counters.
+//!
+//! Everything here is in deterministic order (hosts as declared, links and
+//! flows sorted), so two runs with the same seed compare equal.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::net::flows::{FlowKey, TcpFlowStats, UdpFlowStats};
+use crate::net::link::LinkStats;
+use crate::net::nic::NicCounters;
+use crate::net::Stack;
+
+/// One direction of a link, seen from the host that sends on it.
+#[derive(Clone, Debug)]
+pub struct LinkReport {
+    /// Stable name, `"<from>-><to>"`.
+    pub name: String,
+    /// The link model's counters.
+    pub stats: LinkStats,
+}
+
+/// Everything one host's NIC saw.
+#[derive(Clone, Debug)]
+pub struct HostReport {
+    /// The host's name.
+    pub name: String,
+    /// The host's address.
+    pub addr: Ipv4Addr,
+    /// The links this host sends on.
+    pub links: Vec<LinkReport>,
+    /// TCP flows (each direction of data is one flow) seen at this NIC.
+    pub tcp: Vec<(FlowKey, TcpFlowStats)>,
+    /// UDP flows seen at this NIC.
+    pub udp: Vec<(FlowKey, UdpFlowStats)>,
+    /// The NIC's own counters.
+    pub nic: NicCounters,
+    /// The capture file's bytes, when a capture was asked for.
+    pub capture: Option<Vec<u8>>,
+}
+
+impl HostReport {
+    /// Collects the report of host `name` from its stack.
+    pub(super) fn collect(name: &str, stack: &Stack) -> HostReport {
+        let nic = stack.nic();
+        HostReport {
+            name: name.to_owned(),
+            addr: stack.addr(),
+            links: nic
+                .links()
+                .values()
+                .map(|e| LinkReport {
+                    name: e.name.clone(),
+                    stats: e.model.stats().clone(),
+                })
+                .collect(),
+            tcp: nic
+                .flows()
+                .tcp_flows()
+                .map(|(k, s)| (*k, s.clone()))
+                .collect(),
+            udp: nic
+                .flows()
+                .udp_flows()
+                .map(|(k, s)| (*k, s.clone()))
+                .collect(),
+            nic: nic.counters().clone(),
+            capture: nic.capture().map(|c| c.bytes().to_vec()),
+        }
+    }
+
+    /// The TCP flows this host sent data on (it is the flow's source).
+    pub fn tcp_sent(&self) -> impl Iterator<Item = &(FlowKey, TcpFlowStats)> {
+        self.tcp
+            .iter()
+            .filter(move |(k, _)| *k.src.ip() == self.addr)
+    }
+}
+
+/// One UDP flow end to end: datagrams sent at the source, received at the
+/// destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpFlowReport {
+    /// Source and destination.
+    pub key: FlowKey,
+    /// Datagrams the source's NIC sent.
+    pub sent: u64,
+    /// Datagrams the destination's NIC delivered to its stack.
+    pub received: u64,
+    /// `sent - received` (duplicates can make received exceed sent; then 0).
+    pub lost: u64,
+    /// Payload bytes sent.
+    pub payload_bytes_sent: u64,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The scenario seed.
+    pub seed: u64,
+    /// Simulated time the run covered.
+    pub elapsed: Duration,
+    /// Hosts, in declaration order.
+    pub hosts: Vec<HostReport>,
+}
+
+impl RunReport {
+    pub(super) fn new(seed: u64, elapsed: Duration, hosts: Vec<HostReport>) -> RunReport {
+        RunReport {
+            seed,
+            elapsed,
+            hosts,
+        }
+    }
+
+    /// The report of host `name`.
+    pub fn host(&self, name: &str) -> Option<&HostReport> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// The link direction called `name` (`"<from>-><to>"`).
+    pub fn link(&self, name: &str) -> Option<&LinkStats> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.links.iter())
+            .find(|l| l.name == name)
+            .map(|l| &l.stats)
+    }
+
+    /// Every UDP flow, joined across its source and destination hosts.
+    pub fn udp_flows(&self) -> Vec<UdpFlowReport> {
+        let mut flows = Vec::new();
+        for host in &self.hosts {
+            for (key, sent) in host.udp.iter().filter(|(k, _)| *k.src.ip() == host.addr) {
+                let received = self
+                    .hosts
+                    .iter()
+                    .filter(|h| h.addr == *key.dst.ip())
+                    .flat_map(|h| h.udp.iter())
+                    .find(|(k, _)| k == key)
+                    .map_or(0, |(_, s)| s.datagrams);
+                flows.push(UdpFlowReport {
+                    key: *key,
+                    sent: sent.datagrams,
+                    received,
+                    lost: sent.datagrams.saturating_sub(received),
+                    payload_bytes_sent: sent.payload_bytes,
+                });
+            }
+        }
+        flows
+    }
+}

@@ -1,0 +1,48 @@
+//! Named random streams derived from the scenario seed.
+//!
+//! Every random stream in a run (a link direction, a host's TCP/IP stack,
+//! turmoil's own scheduler) is seeded with `derive_seed(seed, name)`. The
+//! derivation depends only on the seed and the stream's stable name, so adding
+//! a link or a host never reshuffles the streams that were already there.
+//!
+//! The hash is FNV-1a over the name followed by a SplitMix64 finaliser; both
+//! are fixed here so the derived values never change with a toolchain or a
+//! dependency upgrade.
+
+/// Returns the seed of the random stream called `name` in a run seeded with `seed`.
+pub fn derive_seed(seed: u64, name: &str) -> u64 {
+    splitmix64(seed ^ fnv1a(name.as_bytes()))
+}
+
+/// FNV-1a, 64-bit: a stable hash of a stream name.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// SplitMix64's output function: spreads close inputs far apart.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivation_is_stable_and_name_sensitive() {
+        // Pinned value: changing it breaks every user's reproducible runs.
+        assert_eq!(derive_seed(1, "link:server->client"), 0x06d0_c169_f31c_332a);
+        assert_ne!(
+            derive_seed(1, "link:server->client"),
+            derive_seed(1, "link:client->server")
+        );
+        assert_ne!(derive_seed(1, "a"), derive_seed(2, "a"));
+    }
+}
