@@ -1,0 +1,238 @@
+//! The command line: `streamsim demo` and `streamsim bench`.
+//!
+//! This is the edge of the program: it parses arguments, runs library code,
+//! prints results and maps failures to exit codes. It is also the only place
+//! that reads the wall clock, to report how fast the simulation runs.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::net::link::LinkConfig;
+use crate::net::pcap::CaptureFormat;
+use crate::sim::{Progress, SimConfig};
+use crate::workload::{ns3_tcp, run_bulk, run_cbr, BulkSpec, CbrSpec};
+
+/// Deterministic network-level stream simulator and testbench.
+#[derive(Debug, Parser)]
+#[command(name = "streamsim", version, about, long_about = None)]
+#[command(
+    after_help = "Examples:\n  streamsim demo\n  streamsim demo --seed 7 --pcap reports/demo\n  streamsim bench"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the transport demo: a TCP bulk transfer and a UDP stream over a
+    /// lossy 10 Mbit/s link, and print what they achieved.
+    Demo {
+        /// Scenario seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulated seconds each transfer lasts.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Write pcapng captures of every host into this directory.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+    },
+    /// Measure simulated seconds per wall-clock second for the reference
+    /// workloads (TCP bulk at 0% and 1% loss, a 5 Mbit/s UDP stream).
+    Bench {
+        /// Simulated seconds per workload.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo {
+            seed,
+            seconds,
+            pcap,
+        } => demo(seed, seconds, pcap),
+        Command::Bench { seconds } => bench(seconds),
+    }
+}
+
+/// The demo's data direction: 10 Mbit/s, 25 ms, 1% loss, a 42-packet queue.
+fn demo_links() -> Result<(LinkConfig, LinkConfig)> {
+    let down = "delay 25ms loss 1% rate 10mbit limit 42".parse()?;
+    let up = "delay 25ms".parse()?;
+    Ok((down, up))
+}
+
+fn progress_printer(label: &'static str) -> impl FnMut(Progress) {
+    let tty = std::io::stderr().is_terminal();
+    let mut last = Duration::ZERO;
+    move |p: Progress| {
+        if tty && (p.elapsed >= last + Duration::from_millis(500) || p.elapsed == p.duration) {
+            last = p.elapsed;
+            eprint!(
+                "\r{label}: {:>5.1} s / {:.0} s simulated",
+                p.elapsed.as_secs_f64(),
+                p.duration.as_secs_f64()
+            );
+            if p.elapsed == p.duration {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
+    let (down, up) = demo_links()?;
+    let sim = SimConfig {
+        seed,
+        duration: Duration::from_secs(seconds),
+        capture: pcap.as_ref().map(|_| CaptureFormat::PcapNg),
+        capture_drops: true,
+        ..SimConfig::default()
+    };
+    println!("streamsim transport demo, seed {seed}, {seconds} s simulated");
+    println!("link server->client: {down}");
+    println!("link client->server: {up}\n");
+
+    let bulk = run_bulk(
+        &BulkSpec {
+            sim: sim.clone(),
+            down: down.clone(),
+            up: up.clone(),
+        },
+        progress_printer("tcp bulk"),
+    )?;
+    let f = &bulk.sender_flow;
+    println!("TCP bulk transfer (Cubic)");
+    println!(
+        "  goodput            {:>10.3} Mbit/s",
+        bulk.goodput_bps / 1e6
+    );
+    println!("  segments sent      {:>10}", f.segments);
+    println!(
+        "  retransmitted      {:>10}  segments ({} fast retransmits, {} retransmission timeouts)",
+        f.retransmitted_segments, f.fast_retransmits, f.retransmission_timeouts
+    );
+    print_link(&bulk.down_link);
+
+    let cbr = run_cbr(
+        &CbrSpec {
+            sim: sim.clone(),
+            down,
+            up,
+            bitrate_bps: 5_000_000,
+            payload: 1316,
+        },
+        progress_printer("udp stream"),
+    )?;
+    let d = &cbr.delay_us;
+    println!("\nUDP stream, 5 Mbit/s of 1316-byte datagrams");
+    println!("  sent / received    {:>10} / {}", cbr.sent, cbr.received);
+    println!("  loss               {:>10.2} %", cbr.loss_rate() * 100.0);
+    println!(
+        "  one-way delay      {:>10.2} ms mean, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        d.mean() / 1e3,
+        d.value_at_quantile(0.5) as f64 / 1e3,
+        d.value_at_quantile(0.99) as f64 / 1e3,
+        d.max() as f64 / 1e3
+    );
+    print_link(&cbr.down_link);
+
+    if let Some(dir) = pcap {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (label, report) in [("tcp", &bulk.report), ("udp", &cbr.report)] {
+            for host in &report.hosts {
+                if let Some(bytes) = &host.capture {
+                    let path = dir.join(format!("{label}-{}.pcapng", host.name));
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("capture: {}", path.display());
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_link(s: &crate::net::link::LinkStats) {
+    println!(
+        "  link server->client offered {}, delivered {}, dropped: loss {}, queue {}, outage {}; queue delay p99 {:.2} ms",
+        s.offered, s.delivered, s.dropped_loss, s.dropped_queue, s.dropped_outage,
+        s.queue_delay_us.value_at_quantile(0.99) as f64 / 1e3
+    );
+}
+
+fn bench(seconds: u64) -> Result<i32> {
+    let duration = Duration::from_secs(seconds);
+    let ns3 = |p: &str| -> Result<(LinkConfig, LinkConfig)> {
+        Ok((
+            format!("delay 25ms loss {p} rate 10mbit limit 42").parse()?,
+            "delay 25ms".parse()?,
+        ))
+    };
+    println!(
+        "{:<34} {:>10} {:>10} {:>12}",
+        "workload", "sim s", "wall s", "sim s/wall s"
+    );
+    for (label, loss) in [
+        ("tcp bulk 10 Mbit/s, 0% loss", "0%"),
+        ("tcp bulk 10 Mbit/s, 1% loss", "1%"),
+    ] {
+        let (down, up) = ns3(loss)?;
+        let sim = SimConfig {
+            duration,
+            tcp: ns3_tcp(),
+            ..SimConfig::default()
+        };
+        let started = Instant::now();
+        let r = run_bulk(&BulkSpec { sim, down, up }, |_| {})?;
+        report_speed(
+            label,
+            duration,
+            started.elapsed(),
+            &format!("goodput {:.3} Mbit/s", r.goodput_bps / 1e6),
+        );
+    }
+    let down = "delay 25ms 10ms distribution uniform loss 1% rate 10mbit".parse()?;
+    let up = "delay 25ms".parse()?;
+    let sim = SimConfig {
+        duration,
+        ..SimConfig::default()
+    };
+    let started = Instant::now();
+    let r = run_cbr(
+        &CbrSpec {
+            sim,
+            down,
+            up,
+            bitrate_bps: 5_000_000,
+            payload: 1316,
+        },
+        |_| {},
+    )?;
+    report_speed(
+        "udp stream 5 Mbit/s, 1% loss",
+        duration,
+        started.elapsed(),
+        &format!("loss {:.2} %", r.loss_rate() * 100.0),
+    );
+    Ok(0)
+}
+
+fn report_speed(label: &str, simulated: Duration, wall: Duration, note: &str) {
+    let factor = simulated.as_secs_f64() / wall.as_secs_f64().max(1e-9);
+    println!(
+        "{label:<34} {:>10.1} {:>10.3} {:>11.0}×   ({note})",
+        simulated.as_secs_f64(),
+        wall.as_secs_f64(),
+        factor
+    );
+}
