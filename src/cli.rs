@@ -170,61 +170,71 @@ fn print_link(s: &crate::net::link::LinkStats) {
     );
 }
 
+/// Times each reference workload `RUNS` times and reports the median run.
 fn bench(seconds: u64) -> Result<i32> {
+    const RUNS: usize = 3;
     let duration = Duration::from_secs(seconds);
-    let ns3 = |p: &str| -> Result<(LinkConfig, LinkConfig)> {
-        Ok((
-            format!("delay 25ms loss {p} rate 10mbit limit 42").parse()?,
-            "delay 25ms".parse()?,
-        ))
-    };
     println!(
-        "{:<34} {:>10} {:>10} {:>12}",
+        "{:<34} {:>10} {:>10} {:>12}   (median of {RUNS} runs)",
         "workload", "sim s", "wall s", "sim s/wall s"
     );
     for (label, loss) in [
         ("tcp bulk 10 Mbit/s, 0% loss", "0%"),
         ("tcp bulk 10 Mbit/s, 1% loss", "1%"),
     ] {
-        let (down, up) = ns3(loss)?;
-        let sim = SimConfig {
-            duration,
-            tcp: ns3_tcp(),
-            ..SimConfig::default()
+        let down: LinkConfig = format!("delay 25ms loss {loss} rate 10mbit limit 42").parse()?;
+        let up: LinkConfig = "delay 25ms".parse()?;
+        let spec = BulkSpec {
+            sim: SimConfig {
+                duration,
+                tcp: ns3_tcp(),
+                ..SimConfig::default()
+            },
+            down,
+            up,
         };
-        let started = Instant::now();
-        let r = run_bulk(&BulkSpec { sim, down, up }, |_| {})?;
+        let (wall, goodput) = median_run(RUNS, || Ok(run_bulk(&spec, |_| {})?.goodput_bps))?;
         report_speed(
             label,
             duration,
-            started.elapsed(),
-            &format!("goodput {:.3} Mbit/s", r.goodput_bps / 1e6),
+            wall,
+            &format!("goodput {:.3} Mbit/s", goodput / 1e6),
         );
     }
     let down = "delay 25ms 10ms distribution uniform loss 1% rate 10mbit".parse()?;
     let up = "delay 25ms".parse()?;
-    let sim = SimConfig {
-        duration,
-        ..SimConfig::default()
-    };
-    let started = Instant::now();
-    let r = run_cbr(
-        &CbrSpec {
-            sim,
-            down,
-            up,
-            bitrate_bps: 5_000_000,
-            payload: 1316,
+    let spec = CbrSpec {
+        sim: SimConfig {
+            duration,
+            ..SimConfig::default()
         },
-        |_| {},
-    )?;
+        down,
+        up,
+        bitrate_bps: 5_000_000,
+        payload: 1316,
+    };
+    let (wall, loss) = median_run(RUNS, || Ok(run_cbr(&spec, |_| {})?.loss_rate()))?;
     report_speed(
         "udp stream 5 Mbit/s, 1% loss",
         duration,
-        started.elapsed(),
-        &format!("loss {:.2} %", r.loss_rate() * 100.0),
+        wall,
+        &format!("loss {:.2} %", loss * 100.0),
     );
     Ok(0)
+}
+
+/// Runs `f` `runs` times; returns the median wall time and the last result
+/// (every run computes the same result: the simulation is deterministic).
+fn median_run(runs: usize, mut f: impl FnMut() -> Result<f64>) -> Result<(Duration, f64)> {
+    let mut walls = Vec::with_capacity(runs);
+    let mut value = 0.0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        value = f()?;
+        walls.push(started.elapsed());
+    }
+    walls.sort();
+    Ok((walls[walls.len() / 2], value))
 }
 
 fn report_speed(label: &str, simulated: Duration, wall: Duration, note: &str) {

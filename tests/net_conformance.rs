@@ -124,6 +124,7 @@ async fn exercise<N: Net>(net: N, ip: IpAddr, ports: Ports) -> Vec<Outcome> {
             "udp_echo",
             udp_echo(&net, SocketAddr::new(ip, ports.udp)).await,
         ),
+        ("foreign_address", foreign_address(&net).await),
     ]
 }
 
@@ -217,8 +218,30 @@ async fn udp_echo<N: Net>(net: &N, addr: SocketAddr) -> Result<(), String> {
     Ok(())
 }
 
+/// Binding an address the host does not have fails, as the OS does. No
+/// packet is sent: 192.0.2.1 is a documentation address (RFC 5737).
+async fn foreign_address<N: Net>(net: &N) -> Result<(), String> {
+    let foreign = SocketAddr::from(([192, 0, 2, 1], 0));
+    match net.bind_udp(foreign).await {
+        Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => {}
+        other => {
+            return Err(format!(
+                "bind_udp: expected AddrNotAvailable, got {:?}",
+                other.map(|_| ())
+            ))
+        }
+    }
+    match net.listen(foreign, 1).await {
+        Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => Ok(()),
+        other => Err(format!(
+            "listen: expected AddrNotAvailable, got {:?}",
+            other.map(|_| ())
+        )),
+    }
+}
+
 fn assert_all_pass(world: &str, outcomes: &[Outcome]) {
-    assert_eq!(outcomes.len(), 5, "{world}: every case ran");
+    assert_eq!(outcomes.len(), 6, "{world}: every case ran");
     let failed: Vec<_> = outcomes.iter().filter(|(_, r)| r.is_err()).collect();
     assert!(failed.is_empty(), "{world}: failed cases: {failed:#?}");
 }

@@ -222,20 +222,25 @@ impl Stack {
 /// Between events the driver sleeps until the timer grid point at or before
 /// the next one (see [`HostClock`]); an event due within the current
 /// millisecond is handled at its exact time after letting the tasks it woke
-/// run first.
+/// run first. turmoil hands frames over only between ticks, so the wire is
+/// drained only when it signals readable.
 pub async fn drive(stack: Rc<RefCell<Stack>>, clock: HostClock) -> io::Result<()> {
     let wire = turmoil::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, NIC_PORT)).await?;
     let notify = stack.borrow().notify.clone();
     let mut buf = vec![0u8; 65_536];
     let mut frames = Vec::new();
+    // One timer, re-armed for each wait: cheaper than a new one per wait.
+    let sleep = tokio::time::sleep_until(clock.wake_instant(Duration::ZERO));
+    tokio::pin!(sleep);
+    let mut readable = true;
     loop {
         let now = clock.now();
         let next = {
             let mut st = stack.borrow_mut();
-            loop {
+            while readable {
                 match wire.try_recv_from(&mut buf) {
                     Ok((n, _)) => st.nic.handle_frame(now, &buf[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => readable = false,
                     Err(e) => return Err(e),
                 }
             }
@@ -245,27 +250,25 @@ pub async fn drive(stack: Rc<RefCell<Stack>>, clock: HostClock) -> io::Result<()
             wire.send_to(&frame, SocketAddr::from((dst, NIC_PORT)))
                 .await?;
         }
-        if let Some(at) = next.filter(|&at| clock.is_due_now(at)) {
+        if let Some(at) = next.filter(|&at| clock.same_millisecond(at, now)) {
             // Let the tasks this turn woke run at this instant, then move to
             // the next event within the same millisecond.
             tokio::task::yield_now().await;
             clock.advance_to(at);
             continue;
         }
-        let deadline = next.map(|t| clock.wake_instant(t));
+        if let Some(at) = next {
+            sleep.as_mut().reset(clock.wake_instant(at));
+        }
         tokio::select! {
             biased;
-            ready = wire.readable() => ready?,
+            ready = wire.readable() => {
+                ready?;
+                readable = true;
+            }
             () = notify.notified() => {}
-            () = sleep_until_opt(deadline) => {}
+            () = &mut sleep, if next.is_some() => {}
         }
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

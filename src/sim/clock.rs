@@ -61,10 +61,13 @@ impl HostClock {
         }
     }
 
-    /// Whether `t` falls within the millisecond tokio's clock stands in, so an
-    /// event due then can be handled without sleeping.
-    pub(crate) fn is_due_now(&self, t: Duration) -> bool {
-        self.grid_floor(t) <= self.tokio_now()
+    /// Whether an event due at `t` falls within the millisecond that `now`
+    /// (a reading of [`HostClock::now`]) stands in, so it can be handled
+    /// without sleeping. tokio's clock only stands on the millisecond grid
+    /// and the virtual part never runs a millisecond ahead of it, so the
+    /// grid slot of `now` is tokio's time.
+    pub(crate) fn same_millisecond(&self, t: Duration, now: Duration) -> bool {
+        self.grid_floor(t) <= self.grid_floor(now)
     }
 
     /// The tokio instant to sleep until for an event due at `t`: the timer

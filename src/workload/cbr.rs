@@ -3,7 +3,9 @@
 //!
 //! Each datagram carries a sequence number and its send time (simulated
 //! nanoseconds), so the client's delay figures need no clock agreement beyond
-//! the simulation's single clock.
+//! the simulation's single clock. The server stops one second before the run
+//! ends (in runs longer than two seconds), so that every datagram sent is
+//! either received or lost by the end: none is still in flight.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -86,6 +88,12 @@ pub fn run_cbr(spec: &CbrSpec, on_step: impl FnMut(Progress)) -> Result<CbrResul
         ..Seen::default()
     }));
     let payload = spec.payload.max(HEADER);
+    let drain = Duration::from_secs(1);
+    let stop_at = if spec.sim.duration > 2 * drain {
+        spec.sim.duration - drain
+    } else {
+        spec.sim.duration
+    };
     let interval = Duration::from_secs_f64(payload as f64 * 8.0 / spec.bitrate_bps.max(1) as f64);
     let mut harness = Harness::new(spec.sim.clone(), topology)?;
     let tx = seen.clone();
@@ -101,6 +109,9 @@ pub fn run_cbr(spec: &CbrSpec, on_step: impl FnMut(Progress)) -> Result<CbrResul
             let mut datagram = vec![0x47_u8; payload];
             let start = tokio::time::Instant::now();
             for seq in 0u64.. {
+                if net.now() >= stop_at {
+                    return;
+                }
                 datagram[..8].copy_from_slice(&seq.to_be_bytes());
                 datagram[8..16].copy_from_slice(&duration_to_ns(net.now()).to_be_bytes());
                 if socket.send_to(&datagram, client).await.is_err() {
