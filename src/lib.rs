@@ -45,6 +45,7 @@
 //! ```
 
 pub mod cli;
+pub mod media;
 pub mod net;
 pub mod sim;
 pub mod workload;

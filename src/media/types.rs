@@ -1,0 +1,112 @@
+//! The media core types: codecs, tracks and access units (see the
+//! [`crate::media`] module docs for the canonical form they carry).
+
+use std::time::Duration;
+
+/// A codec streamsim carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Codec {
+    /// H.264 / AVC.
+    H264,
+    /// H.265 / HEVC.
+    H265,
+    /// AAC (LC and HE profiles).
+    Aac,
+}
+
+impl Codec {
+    /// Whether this is a video codec.
+    pub fn is_video(self) -> bool {
+        matches!(self, Codec::H264 | Codec::H265)
+    }
+}
+
+/// What a decoder needs before the first access unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodecConfig {
+    /// H.264 parameter sets (NAL units without start codes) and picture size.
+    H264 {
+        /// Sequence parameter sets.
+        sps: Vec<Vec<u8>>,
+        /// Picture parameter sets.
+        pps: Vec<Vec<u8>>,
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// H.265 parameter sets (NAL units without start codes) and picture size.
+    H265 {
+        /// Video parameter sets.
+        vps: Vec<Vec<u8>>,
+        /// Sequence parameter sets.
+        sps: Vec<Vec<u8>>,
+        /// Picture parameter sets.
+        pps: Vec<Vec<u8>>,
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// AAC AudioSpecificConfig and what it says.
+    Aac {
+        /// The AudioSpecificConfig bytes (ISO/IEC 14496-3).
+        asc: Vec<u8>,
+        /// Samples per second.
+        sample_rate: u32,
+        /// Channel count.
+        channels: u8,
+    },
+}
+
+/// One elementary stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Track {
+    /// Track number, unique within a presentation, starting at 1.
+    pub id: u32,
+    /// The codec.
+    pub codec: Codec,
+    /// Timestamp ticks per second.
+    pub timescale: u32,
+    /// Decoder configuration.
+    pub config: CodecConfig,
+    /// Nominal frame rate as (numerator, denominator) for video.
+    pub frame_rate: Option<(u32, u32)>,
+}
+
+/// One coded picture or audio frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessUnit {
+    /// The [`Track::id`] it belongs to.
+    pub track: u32,
+    /// Presentation timestamp, in the track's timescale.
+    pub pts: i64,
+    /// Decoding timestamp, in the track's timescale (≤ `pts`).
+    pub dts: i64,
+    /// Duration, in the track's timescale.
+    pub duration: u32,
+    /// A random access point: an IDR picture (video) or any frame (audio).
+    pub keyframe: bool,
+    /// The coded data, in the canonical form described in the module docs.
+    pub data: Vec<u8>,
+    /// When the source captured it, in simulated time since scenario start.
+    pub capture_time: Duration,
+}
+
+/// A live source of access units, paced in simulated time (sans-IO).
+///
+/// Pacing: an access unit's `capture_time` is the source's start time plus
+/// its presentation time (pts relative to the first pts of its track). Units
+/// come out in decode order per track, tracks interleaved by release time,
+/// where a unit's release time is the latest capture time of any unit of its
+/// track up to it in decode order (an encoder cannot emit a picture before it
+/// has captured every picture that picture depends on). A source that loops a
+/// clip keeps timestamps and capture times continuous across loops.
+pub trait Source {
+    /// The tracks this source produces.
+    fn tracks(&self) -> &[Track];
+    /// When the next access unit is released, or `None` when the source ended.
+    fn next_release(&self) -> Option<Duration>;
+    /// The next access unit if it is released at or before `now`.
+    fn poll_next(&mut self, now: Duration) -> Option<AccessUnit>;
+}
