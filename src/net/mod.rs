@@ -16,6 +16,7 @@ pub mod link;
 pub mod nic;
 pub mod pcap;
 mod sim_net;
+mod sockets;
 pub mod stack;
 mod tokio_net;
 

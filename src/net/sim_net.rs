@@ -7,10 +7,16 @@
 //!
 //! Listen backlog: a listener keeps `backlog` smoltcp sockets listening; each
 //! accepted connection is replaced by a fresh listening socket. A SYN that
-//! finds no listening socket is answered with RST (`ConnectionRefused`).
+//! finds no listening socket is answered with RST (`ConnectionRefused`),
+//! where Linux would drop it and let the client retry.
 //!
 //! Dropping a stream closes it gracefully (FIN) and leaves the socket to the
-//! stack until the connection is closed.
+//! stack until the connection is closed; dropping a UDP socket leaves it until
+//! what it queued has been sent. Ports are registered per host: binding a port
+//! in use fails with `AddrInUse`.
+//!
+//! Limits: there is no loopback (connect to another host), and datagrams
+//! larger than the MTU minus 28 bytes are refused (no IP fragmentation).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -28,7 +34,8 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::api::{Net, NetListener, NetStream, NetUdp};
-use super::stack::Stack;
+use super::sockets::Proto;
+use super::stack::{tcp_socket, Stack};
 use crate::sim::clock::HostClock;
 
 /// Datagrams a UDP socket buffers each way.
@@ -91,26 +98,35 @@ impl Net for SimNet {
     async fn connect(&self, addr: SocketAddr) -> io::Result<SimTcpStream> {
         let remote = to_endpoint(addr)?;
         let started = self.clock.now();
-        let handle = {
+        let (handle, port) = {
             let mut st = self.stack.borrow_mut();
+            if addr.ip().is_loopback() || addr.ip() == IpAddr::V4(st.addr()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "the simulated network has no loopback: connect to another host",
+                ));
+            }
             let mut socket = st.new_tcp_socket();
-            let port = st.ephemeral_port();
             let timeout = st.tcp.connect_timeout;
             socket.set_timeout(Some(smoltcp::time::Duration::from_micros(
                 u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX),
             )));
+            let port = st.sockets.claim(Proto::Tcp, 0)?;
             let cx = st.iface.context();
-            socket
-                .connect(cx, remote, port)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-            let handle = st.sockets.add(socket);
+            if let Err(e) = socket.connect(cx, remote, port) {
+                st.sockets.release(Proto::Tcp, port);
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()));
+            }
+            let handle = st.sockets.set.add(socket);
             st.kick();
-            handle
+            (handle, port)
         };
-        let stream = SimTcpStream::new(self.stack.clone(), handle);
+        // From here the stream owns the socket and its port: an error or a
+        // cancelled connect drops it, which hands both back to the stack.
+        let stream = SimTcpStream::new(self.stack.clone(), handle, Some(port));
         poll_fn(|cx| {
             let mut st = self.stack.borrow_mut();
-            let socket = st.sockets.get_mut::<tcp::Socket>(handle);
+            let socket = st.sockets.set.get_mut::<tcp::Socket>(handle);
             match socket.state() {
                 tcp::State::SynSent | tcp::State::SynReceived => {
                     socket.register_send_waker(cx.waker());
@@ -138,42 +154,35 @@ impl Net for SimNet {
     async fn listen(&self, addr: SocketAddr, backlog: usize) -> io::Result<SimListener> {
         let mut st = self.stack.borrow_mut();
         check_local(&st, addr.ip())?;
-        let port = match addr.port() {
-            0 => st.ephemeral_port(),
-            p => p,
-        };
-        let in_use = st.sockets.iter().any(|(_, s)| match s {
-            smoltcp::socket::Socket::Tcp(t) => t.listen_endpoint().port == port && t.is_listening(),
-            _ => false,
-        });
-        if in_use {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!("port {port} is already listening"),
-            ));
-        }
+        let port = st.sockets.claim(Proto::Tcp, addr.port())?;
         let endpoint = listen_endpoint(addr.ip(), port);
-        let mut listening = Vec::with_capacity(backlog.max(1));
+        let mut slots = Vec::with_capacity(backlog.max(1));
         for _ in 0..backlog.max(1) {
-            listening.push(listen_socket(&mut st, endpoint)?);
+            match listen_socket(&mut st, endpoint) {
+                Ok(h) => slots.push(h),
+                Err(e) => {
+                    for h in slots {
+                        st.sockets.set.remove(h);
+                    }
+                    st.sockets.release(Proto::Tcp, port);
+                    return Err(e);
+                }
+            }
         }
+        st.sockets.add_listener(port, endpoint, slots);
         st.kick();
         let local = SocketAddr::new(IpAddr::V4(st.addr()), port);
         Ok(SimListener {
             stack: self.stack.clone(),
-            endpoint,
+            port,
             local,
-            listening: RefCell::new(listening),
         })
     }
 
     async fn bind_udp(&self, addr: SocketAddr) -> io::Result<SimUdp> {
         let mut st = self.stack.borrow_mut();
         check_local(&st, addr.ip())?;
-        let port = match addr.port() {
-            0 => st.ephemeral_port(),
-            p => p,
-        };
+        let port = st.sockets.claim(Proto::Udp, addr.port())?;
         let rx = udp::PacketBuffer::new(
             vec![udp::PacketMetadata::EMPTY; UDP_PACKETS],
             vec![0; UDP_BYTES],
@@ -183,15 +192,19 @@ impl Net for SimNet {
             vec![0; UDP_BYTES],
         );
         let mut socket = udp::Socket::new(rx, tx);
-        socket
-            .bind(listen_endpoint(addr.ip(), port))
-            .map_err(|e| io::Error::new(io::ErrorKind::AddrInUse, e.to_string()))?;
-        let handle = st.sockets.add(socket);
+        if let Err(e) = socket.bind(listen_endpoint(addr.ip(), port)) {
+            st.sockets.release(Proto::Udp, port);
+            return Err(io::Error::new(io::ErrorKind::AddrInUse, e.to_string()));
+        }
+        let handle = st.sockets.set.add(socket);
         let local = SocketAddr::new(IpAddr::V4(st.addr()), port);
+        // IPv4 and UDP headers take 28 bytes of each packet.
+        let max_datagram = st.mtu.saturating_sub(28);
         Ok(SimUdp {
             stack: self.stack.clone(),
             handle,
             local,
+            max_datagram,
         })
     }
 }
@@ -213,7 +226,7 @@ fn listen_socket(st: &mut Stack, endpoint: IpListenEndpoint) -> io::Result<Socke
     socket
         .listen(endpoint)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    Ok(st.sockets.add(socket))
+    Ok(st.sockets.set.add(socket))
 }
 
 fn listen_endpoint(ip: IpAddr, port: u16) -> IpListenEndpoint {
@@ -244,9 +257,8 @@ fn from_endpoint(endpoint: IpEndpoint) -> SocketAddr {
 #[derive(Debug)]
 pub struct SimListener {
     stack: Rc<RefCell<Stack>>,
-    endpoint: IpListenEndpoint,
+    port: u16,
     local: SocketAddr,
-    listening: RefCell<Vec<SocketHandle>>,
 }
 
 impl NetListener for SimListener {
@@ -255,34 +267,28 @@ impl NetListener for SimListener {
     async fn accept(&self) -> io::Result<(SimTcpStream, SocketAddr)> {
         poll_fn(|cx| {
             let mut st = self.stack.borrow_mut();
-            let mut listening = self.listening.borrow_mut();
-            let ready = listening.iter().position(|&h| {
-                let s = st.sockets.get::<tcp::Socket>(h);
-                !matches!(
-                    s.state(),
-                    tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
-                )
-            });
-            let Some(index) = ready else {
-                for &h in listening.iter() {
-                    st.sockets
-                        .get_mut::<tcp::Socket>(h)
-                        .register_recv_waker(cx.waker());
-                }
+            let st = &mut *st;
+            let fresh = || tcp_socket(&st.tcp);
+            let Some(handle) = st.sockets.take_ready(self.port, fresh)? else {
+                st.sockets.register_accept_waker(self.port, cx.waker());
                 return Poll::Pending;
             };
-            // A listening socket that went back to Closed (its handshake was
-            // reset) is re-armed in place below; the ready one is replaced.
-            let handle = listening[index];
-            listening[index] = listen_socket(&mut st, self.endpoint)?;
+            st.kick();
             let peer = st
                 .sockets
+                .set
                 .get::<tcp::Socket>(handle)
                 .remote_endpoint()
-                .map(from_endpoint)
-                .ok_or_else(|| io::Error::new(io::ErrorKind::ConnectionAborted, "peer vanished"))?;
-            st.kick();
-            Poll::Ready(Ok((SimTcpStream::new(self.stack.clone(), handle), peer)))
+                .map(from_endpoint);
+            // The stream owns the socket even if the peer vanished already.
+            let stream = SimTcpStream::new(self.stack.clone(), handle, None);
+            Poll::Ready(match peer {
+                Some(peer) => Ok((stream, peer)),
+                None => Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the peer reset the connection before accept",
+                )),
+            })
         })
         .await
     }
@@ -294,12 +300,14 @@ impl NetListener for SimListener {
 
 impl Drop for SimListener {
     fn drop(&mut self) {
-        let Ok(mut st) = self.stack.try_borrow_mut() else {
-            return;
-        };
-        for handle in self.listening.get_mut().drain(..) {
-            st.sockets.get_mut::<tcp::Socket>(handle).abort();
-            st.orphan(handle);
+        let borrowed = self.stack.try_borrow_mut();
+        debug_assert!(
+            borrowed.is_ok(),
+            "a listener is dropped while its stack is borrowed"
+        );
+        if let Ok(mut st) = borrowed {
+            st.sockets.remove_listener(self.port);
+            st.kick();
         }
     }
 }
@@ -309,35 +317,55 @@ impl Drop for SimListener {
 pub struct SimTcpStream {
     stack: Rc<RefCell<Stack>>,
     handle: SocketHandle,
+    /// The ephemeral port this stream claimed (connected streams only).
+    port: Option<u16>,
     write_closed: bool,
+    /// The peer's FIN was seen: a later `Closed` is a close, not a reset.
+    fin_seen: bool,
     detached: bool,
 }
 
 impl SimTcpStream {
-    fn new(stack: Rc<RefCell<Stack>>, handle: SocketHandle) -> SimTcpStream {
+    fn new(stack: Rc<RefCell<Stack>>, handle: SocketHandle, port: Option<u16>) -> SimTcpStream {
         SimTcpStream {
             stack,
             handle,
+            port,
             write_closed: false,
+            fin_seen: false,
             detached: false,
         }
     }
 
-    /// The error for an operation on a connection that is gone: a reset
-    /// unless this side closed it.
+    /// The error for an operation on a connection that is gone.
     fn gone(&self) -> io::Error {
-        if self.write_closed {
+        if self.fin_seen && self.write_closed {
             io::Error::new(io::ErrorKind::BrokenPipe, "connection closed")
         } else {
             io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer")
         }
     }
+
+    /// Hands the socket (and its port) back to the stack.
+    fn detach(&mut self, st: &mut Stack) {
+        st.sockets.orphan(self.handle, Proto::Tcp, self.port);
+        st.kick();
+        self.detached = true;
+    }
+}
+
+/// States in which the peer's FIN has arrived.
+fn after_peer_fin(state: tcp::State) -> bool {
+    matches!(
+        state,
+        tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
+    )
 }
 
 impl NetStream for SimTcpStream {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         let st = self.stack.borrow();
-        let s = st.sockets.get::<tcp::Socket>(self.handle);
+        let s = st.sockets.set.get::<tcp::Socket>(self.handle);
         s.local_endpoint()
             .map(from_endpoint)
             .ok_or_else(|| self.gone())
@@ -345,17 +373,17 @@ impl NetStream for SimTcpStream {
 
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         let st = self.stack.borrow();
-        let s = st.sockets.get::<tcp::Socket>(self.handle);
+        let s = st.sockets.set.get::<tcp::Socket>(self.handle);
         s.remote_endpoint()
             .map(from_endpoint)
             .ok_or_else(|| self.gone())
     }
 
     fn reset(mut self) {
-        let mut st = self.stack.borrow_mut();
-        st.sockets.get_mut::<tcp::Socket>(self.handle).abort();
-        st.orphan(self.handle);
-        self.detached = true;
+        let stack = self.stack.clone();
+        let mut st = stack.borrow_mut();
+        st.sockets.set.get_mut::<tcp::Socket>(self.handle).abort();
+        self.detach(&mut st);
     }
 }
 
@@ -365,28 +393,26 @@ impl AsyncRead for SimTcpStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let mut st = self.stack.borrow_mut();
-        let socket = st.sockets.get_mut::<tcp::Socket>(self.handle);
+        let this = self.get_mut();
+        let mut st = this.stack.borrow_mut();
+        let socket = st.sockets.set.get_mut::<tcp::Socket>(this.handle);
+        let state = socket.state();
+        this.fin_seen |= after_peer_fin(state);
         if socket.can_recv() {
             let n = socket
                 .recv_slice(buf.initialize_unfilled())
-                .map_err(|_| self.gone())?;
+                .map_err(|_| this.gone())?;
             buf.advance(n);
             st.kick();
             return Poll::Ready(Ok(()));
         }
-        if socket.may_recv()
-            || matches!(
-                socket.state(),
-                tcp::State::SynSent | tcp::State::SynReceived
-            )
-        {
+        if socket.may_recv() || matches!(state, tcp::State::SynSent | tcp::State::SynReceived) {
             socket.register_recv_waker(cx.waker());
             return Poll::Pending;
         }
-        // Closed without this side closing: the peer reset the connection.
-        if socket.state() == tcp::State::Closed && !self.write_closed {
-            return Poll::Ready(Err(self.gone()));
+        if state == tcp::State::Closed && !this.fin_seen {
+            // Closed without the peer's FIN: the peer reset the connection.
+            return Poll::Ready(Err(this.gone()));
         }
         Poll::Ready(Ok(())) // end of stream: the peer sent FIN
     }
@@ -398,19 +424,24 @@ impl AsyncWrite for SimTcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.write_closed {
-            return Poll::Ready(Err(self.gone()));
+        let this = self.get_mut();
+        if this.write_closed {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "write after shutdown",
+            )));
         }
-        let mut st = self.stack.borrow_mut();
-        let socket = st.sockets.get_mut::<tcp::Socket>(self.handle);
+        let mut st = this.stack.borrow_mut();
+        let socket = st.sockets.set.get_mut::<tcp::Socket>(this.handle);
+        this.fin_seen |= after_peer_fin(socket.state());
         if !socket.may_send() {
-            return Poll::Ready(Err(self.gone()));
+            return Poll::Ready(Err(this.gone()));
         }
         if !socket.can_send() {
             socket.register_send_waker(cx.waker());
             return Poll::Pending;
         }
-        let n = socket.send_slice(buf).map_err(|_| self.gone())?;
+        let n = socket.send_slice(buf).map_err(|_| this.gone())?;
         st.kick();
         Poll::Ready(Ok(n))
     }
@@ -421,13 +452,13 @@ impl AsyncWrite for SimTcpStream {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.write_closed {
-            let mut st = self.stack.borrow_mut();
-            st.sockets.get_mut::<tcp::Socket>(self.handle).close();
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.write_closed {
+            let mut st = this.stack.borrow_mut();
+            st.sockets.set.get_mut::<tcp::Socket>(this.handle).close();
             st.kick();
-            drop(st);
-            self.write_closed = true;
+            this.write_closed = true;
         }
         Poll::Ready(Ok(()))
     }
@@ -438,14 +469,18 @@ impl Drop for SimTcpStream {
         if self.detached {
             return;
         }
-        let Ok(mut st) = self.stack.try_borrow_mut() else {
-            return;
-        };
-        let socket = st.sockets.get_mut::<tcp::Socket>(self.handle);
+        let stack = self.stack.clone();
+        let borrowed = stack.try_borrow_mut();
+        debug_assert!(
+            borrowed.is_ok(),
+            "a stream is dropped while its stack is borrowed"
+        );
+        let Ok(mut st) = borrowed else { return };
+        let socket = st.sockets.set.get_mut::<tcp::Socket>(self.handle);
         socket.close();
         // A peer that never closes must not pin the socket forever.
         socket.set_timeout(Some(smoltcp::time::Duration::from_secs(60)));
-        st.orphan(self.handle);
+        self.detach(&mut st);
     }
 }
 
@@ -455,18 +490,22 @@ pub struct SimUdp {
     stack: Rc<RefCell<Stack>>,
     handle: SocketHandle,
     local: SocketAddr,
+    /// The largest payload one IP packet carries (MTU − 28 bytes).
+    max_datagram: usize,
 }
 
 impl NetUdp for SimUdp {
     async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         let remote = to_endpoint(target)?;
+        if buf.len() > self.max_datagram {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("datagram of {} bytes exceeds the {} bytes one packet carries (no IP fragmentation)", buf.len(), self.max_datagram),
+            ));
+        }
         poll_fn(|cx| {
             let mut st = self.stack.borrow_mut();
-            let socket = st.sockets.get_mut::<udp::Socket>(self.handle);
-            if !socket.can_send() {
-                socket.register_send_waker(cx.waker());
-                return Poll::Pending;
-            }
+            let socket = st.sockets.set.get_mut::<udp::Socket>(self.handle);
             match socket.send_slice(buf, remote) {
                 Ok(()) => {
                     st.kick();
@@ -488,7 +527,7 @@ impl NetUdp for SimUdp {
     async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         poll_fn(|cx| {
             let mut st = self.stack.borrow_mut();
-            let socket = st.sockets.get_mut::<udp::Socket>(self.handle);
+            let socket = st.sockets.set.get_mut::<udp::Socket>(self.handle);
             match socket.recv() {
                 Ok((data, meta)) => {
                     let n = data.len().min(buf.len());
@@ -511,8 +550,16 @@ impl NetUdp for SimUdp {
 
 impl Drop for SimUdp {
     fn drop(&mut self) {
-        if let Ok(mut st) = self.stack.try_borrow_mut() {
-            st.sockets.remove(self.handle);
+        let borrowed = self.stack.try_borrow_mut();
+        debug_assert!(
+            borrowed.is_ok(),
+            "a UDP socket is dropped while its stack is borrowed"
+        );
+        if let Ok(mut st) = borrowed {
+            // Datagrams already queued still go out; then the port is free.
+            st.sockets
+                .orphan(self.handle, Proto::Udp, Some(self.local.port()));
+            st.kick();
         }
     }
 }

@@ -14,14 +14,14 @@
 //! an `.await`, so the driver and the application tasks interleave safely on
 //! the host's single thread.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::iface::{Config, Interface};
 use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration as SmolDuration, Instant as SmolInstant};
@@ -29,6 +29,7 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use tokio::sync::Notify;
 
 use super::nic::{Nic, NIC_PORT};
+use super::sockets::Sockets;
 use crate::sim::clock::HostClock;
 
 /// Which congestion controller TCP senders use.
@@ -85,14 +86,16 @@ struct QueueDevice {
 /// A simulated host's TCP/IP stack.
 pub struct Stack {
     pub(super) iface: Interface,
-    pub(super) sockets: SocketSet<'static>,
+    pub(super) sockets: Sockets,
     device: QueueDevice,
     pub(super) nic: Nic,
     pub(super) tcp: TcpConfig,
     pub(super) addr: Ipv4Addr,
-    next_port: u16,
-    orphans: Vec<SocketHandle>,
+    pub(super) mtu: usize,
     pub(super) notify: Rc<Notify>,
+    /// How many times applications touched a socket: the driver compares it
+    /// across a yield to tell whether a task it woke did something.
+    kicks: Cell<u64>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -121,14 +124,14 @@ impl Stack {
         });
         Stack {
             iface,
-            sockets: SocketSet::new(Vec::new()),
+            sockets: Sockets::new(),
             device,
             nic,
             tcp,
             addr,
-            next_port: 49152,
-            orphans: Vec::new(),
+            mtu,
             notify: Rc::new(Notify::new()),
+            kicks: Cell::new(0),
         }
     }
 
@@ -144,36 +147,13 @@ impl Stack {
 
     /// Wakes the driver: an application changed a socket.
     pub(super) fn kick(&self) {
+        self.kicks.set(self.kicks.get().wrapping_add(1));
         self.notify.notify_one();
     }
 
     /// A new TCP socket with this host's settings.
     pub(super) fn new_tcp_socket(&self) -> tcp::Socket<'static> {
-        let rx = tcp::SocketBuffer::new(vec![0; self.tcp.rx_buffer]);
-        let tx = tcp::SocketBuffer::new(vec![0; self.tcp.tx_buffer]);
-        let mut socket = tcp::Socket::new(rx, tx);
-        socket.set_congestion_control(match self.tcp.congestion {
-            Congestion::Reno => tcp::CongestionControl::Reno,
-            Congestion::Cubic => tcp::CongestionControl::Cubic,
-            Congestion::None => tcp::CongestionControl::None,
-        });
-        socket.set_ack_delay(self.tcp.ack_delay.map(to_smol_duration));
-        socket.set_nagle_enabled(self.tcp.nagle);
-        socket
-    }
-
-    /// An unused ephemeral port (49152–65535, in order, wrapping).
-    pub(super) fn ephemeral_port(&mut self) -> u16 {
-        let port = self.next_port;
-        self.next_port = if port == u16::MAX { 49152 } else { port + 1 };
-        port
-    }
-
-    /// Hands a socket whose application side is gone to the stack, which
-    /// removes it once its connection has closed.
-    pub(super) fn orphan(&mut self, handle: SocketHandle) {
-        self.orphans.push(handle);
-        self.kick();
+        tcp_socket(&self.tcp)
     }
 
     /// One turn of the stack at `now`: deliver due packets, poll smoltcp,
@@ -185,15 +165,15 @@ impl Stack {
         }
         let smol_now = to_smol_instant(now);
         self.iface
-            .poll(smol_now, &mut self.device, &mut self.sockets);
+            .poll(smol_now, &mut self.device, &mut self.sockets.set);
         while let Some(packet) = self.device.tx.pop_front() {
             self.nic.handle_egress(now, packet);
         }
         wire.extend(self.nic.poll_outbox());
-        self.reap_orphans();
+        self.sockets.maintain();
         let stack_at = self
             .iface
-            .poll_at(smol_now, &self.sockets)
+            .poll_at(smol_now, &self.sockets.set)
             .map(|t| Duration::from_micros(t.total_micros().max(0).unsigned_abs()));
         let next = match (stack_at, self.nic.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -203,18 +183,21 @@ impl Stack {
         // microsecond later so that simulated time always moves forward.
         next.map(|t| t.max(now + Duration::from_micros(1)))
     }
+}
 
-    fn reap_orphans(&mut self) {
-        let sockets = &mut self.sockets;
-        self.orphans.retain(|&handle| {
-            let state = sockets.get::<tcp::Socket>(handle).state();
-            let done = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
-            if done {
-                sockets.remove(handle);
-            }
-            !done
-        });
-    }
+/// A new TCP socket with the settings in `config`.
+pub(super) fn tcp_socket(config: &TcpConfig) -> tcp::Socket<'static> {
+    let rx = tcp::SocketBuffer::new(vec![0; config.rx_buffer]);
+    let tx = tcp::SocketBuffer::new(vec![0; config.tx_buffer]);
+    let mut socket = tcp::Socket::new(rx, tx);
+    socket.set_congestion_control(match config.congestion {
+        Congestion::Reno => tcp::CongestionControl::Reno,
+        Congestion::Cubic => tcp::CongestionControl::Cubic,
+        Congestion::None => tcp::CongestionControl::None,
+    });
+    socket.set_ack_delay(config.ack_delay.map(to_smol_duration));
+    socket.set_nagle_enabled(config.nagle);
+    socket
 }
 
 /// Runs a host's stack forever: the NIC driver task of one turmoil host.
@@ -251,10 +234,14 @@ pub async fn drive(stack: Rc<RefCell<Stack>>, clock: HostClock) -> io::Result<()
                 .await?;
         }
         if let Some(at) = next.filter(|&at| clock.same_millisecond(at, now)) {
-            // Let the tasks this turn woke run at this instant, then move to
-            // the next event within the same millisecond.
+            // Let the tasks this turn woke run at this instant. If one of
+            // them touched a socket, turn again at this instant so what it
+            // sent leaves now; else move to the next event in this millisecond.
+            let kicks = stack.borrow().kicks.get();
             tokio::task::yield_now().await;
-            clock.advance_to(at);
+            if stack.borrow().kicks.get() == kicks {
+                clock.advance_to(at);
+            }
             continue;
         }
         if let Some(at) = next {

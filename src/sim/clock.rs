@@ -83,7 +83,8 @@ impl HostClock {
     /// `t` rounded down to the timer grid (which starts at the host's start).
     fn grid_floor(&self, t: Duration) -> Duration {
         let rel = t.saturating_sub(self.sim_origin);
-        let steps = rel.as_nanos() / TIMER_GRID.as_nanos();
-        self.sim_origin + TIMER_GRID * u32::try_from(steps).unwrap_or(u32::MAX)
+        let grid = TIMER_GRID.as_nanos();
+        let floored = u64::try_from(rel.as_nanos() / grid * grid).unwrap_or(u64::MAX);
+        self.sim_origin + Duration::from_nanos(floored)
     }
 }

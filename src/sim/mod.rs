@@ -57,7 +57,9 @@ pub enum SimError {
     /// Two links join the same pair of hosts.
     #[error("hosts {a:?} and {b:?} are linked twice")]
     DuplicateLink { a: String, b: String },
-    /// The duration or tick is zero, or the tick is longer than the duration.
+    /// The duration or tick is zero, the tick is not a whole number of
+    /// milliseconds or is longer than the duration, or the duration is too
+    /// long to represent.
     #[error("invalid timing: duration {duration:?}, tick {tick:?}")]
     BadTiming { duration: Duration, tick: Duration },
     /// The capture could not be set up.
@@ -75,8 +77,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// Simulated time the run lasts.
     pub duration: Duration,
-    /// turmoil's step (1 ms by default). Links with less delay than one tick
-    /// deliver up to a tick late (counted per NIC as late frames).
+    /// turmoil's step: a whole number of milliseconds (1 ms by default).
+    /// Links with less delay than one tick deliver up to a tick late (counted
+    /// per NIC as late frames).
     pub tick: Duration,
     /// Wall-clock time of simulated time 0 (since the UNIX epoch).
     pub epoch: Duration,
@@ -127,7 +130,10 @@ pub struct Progress {
 pub fn default_tcp_buffer(bdp_bytes: Option<u64>) -> usize {
     match bdp_bytes {
         None => 4 << 20,
-        Some(bdp) => (2 * bdp).clamp(64 << 10, 16 << 20).next_power_of_two() as usize,
+        Some(bdp) => bdp
+            .saturating_mul(2)
+            .clamp(64 << 10, 16 << 20)
+            .next_power_of_two() as usize,
     }
 }
 
@@ -143,7 +149,17 @@ pub struct Harness {
 impl Harness {
     /// Prepares a simulation of `topology` with `config`.
     pub fn new(config: SimConfig, topology: Topology) -> Result<Harness, SimError> {
-        if config.duration.is_zero() || config.tick.is_zero() || config.tick > config.duration {
+        // Tokio's timers, and so each host's clock, stand on a 1 ms grid; a
+        // tick that is not a whole number of milliseconds would let a host's
+        // clock run ahead of turmoil's (see sim::clock).
+        let whole_ms = config.tick.as_nanos().is_multiple_of(1_000_000);
+        let fits = config.duration.checked_add(config.tick * 2).is_some();
+        if config.duration.is_zero()
+            || config.tick.is_zero()
+            || !whole_ms
+            || config.tick > config.duration
+            || !fits
+        {
             return Err(SimError::BadTiming {
                 duration: config.duration,
                 tick: config.tick,
@@ -184,7 +200,7 @@ impl Harness {
         let mut sim = turmoil::Builder::new()
             .epoch(UNIX_EPOCH + config.epoch)
             .tick_duration(config.tick)
-            // One tick past the duration: turmoil ends the run itself only
+            // Two ticks past the duration: turmoil ends the run itself only
             // when this limit is exceeded, which must never happen first.
             .simulation_duration(config.duration + config.tick * 2)
             .min_message_latency(Duration::ZERO)

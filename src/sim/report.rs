@@ -85,7 +85,8 @@ pub struct UdpFlowReport {
     pub key: FlowKey,
     /// Datagrams the source's NIC sent.
     pub sent: u64,
-    /// Datagrams the destination's NIC delivered to its stack.
+    /// Datagrams the destination's NIC delivered to its stack (a corrupted
+    /// one counts here, then fails the stack's checksum).
     pub received: u64,
     /// `sent - received` (duplicates can make received exceed sent; then 0).
     pub lost: u64,
