@@ -15,7 +15,14 @@
 //! * Timestamps are integers in the track's `timescale` (90 kHz for video,
 //!   the sample rate for audio), so every container converts exactly.
 
+pub mod aac;
+pub mod decode;
+pub mod file_source;
+pub mod flv;
+pub mod fmp4;
 pub mod h264;
+pub mod synthetic;
+pub mod ts;
 mod types;
 
 pub use types::{AccessUnit, Codec, CodecConfig, Source, Track};

@@ -1,0 +1,334 @@
+//! One elementary stream inside the demuxer: continuity checking, PES
+//! assembly, and the codec step from PES payload to canonical access units
+//! (parameter sets and AUDs out of H.264/H.265, ADTS headers off AAC).
+//!
+//! Invariants: timestamps are unwrapped from 33 bits before conversion to
+//! the track timescale; a track is announced before its first unit and again
+//! whenever its in-band configuration changes; units arriving before the
+//! configuration is known are dropped (a receiver joining mid-stream waits
+//! for the next keyframe) and counted in [`EsState::units_before_config`].
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::adts::{self, SAMPLES_PER_FRAME};
+use super::demux::{max_pes_bytes, peek_dts, TsDemuxError, TsEvent};
+use super::packet::TsPacket;
+use super::pes::{self, parse_header, Unwrapper, PTS_HZ, PTS_MODULUS};
+use crate::media::h264;
+use crate::media::{AccessUnit, Codec, CodecConfig, Track};
+
+/// A PES being collected.
+#[derive(Debug)]
+struct PesBuf {
+    data: Vec<u8>,
+    /// Why it is damaged, if packets went missing.
+    damaged: Option<&'static str>,
+}
+
+/// The demuxer's state for one PID carrying a supported codec.
+#[derive(Debug)]
+pub(super) struct EsState {
+    track_id: u32,
+    codec: Codec,
+    track: Option<Track>,
+    pes: Option<PesBuf>,
+    next_cc: Option<u8>,
+    unwrap: Unwrapper,
+    /// The previous video unit's duration, for units whose successor is unknown.
+    last_duration: u32,
+    /// Units dropped because no configuration was known yet.
+    pub(super) units_before_config: u64,
+}
+
+impl EsState {
+    /// The state of a stream that becomes track `track_id`.
+    pub(super) fn new(track_id: u32, codec: Codec) -> Self {
+        Self {
+            track_id,
+            codec,
+            track: None,
+            pes: None,
+            next_cc: None,
+            unwrap: Unwrapper::default(),
+            last_duration: 0,
+            units_before_config: 0,
+        }
+    }
+
+    /// Takes one packet of this PID.
+    pub(super) fn handle_packet(
+        &mut self,
+        pid: u16,
+        pkt: &TsPacket<'_>,
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        if !pkt.has_payload {
+            return; // adaptation-only: the counter does not advance
+        }
+        let reset = pkt.adaptation.is_some_and(|a| a.discontinuity);
+        if let (Some(expected), false) = (self.next_cc, reset) {
+            if pkt.cc == (expected + 15) & 0x0f {
+                return; // a duplicate packet, allowed once
+            }
+            if pkt.cc != expected {
+                events.push_back(TsEvent::Error(TsDemuxError::Continuity {
+                    pid,
+                    expected,
+                    got: pkt.cc,
+                }));
+                // The lost packets may have been this PES's tail.
+                if let Some(p) = &mut self.pes {
+                    p.damaged = Some("packets lost (continuity counter gap)");
+                }
+            }
+        }
+        self.next_cc = Some((pkt.cc + 1) & 0x0f);
+        if pkt.unit_start {
+            self.complete(pid, peek_dts(pkt.payload), events);
+            self.pes = Some(PesBuf {
+                data: pkt.payload.to_vec(),
+                damaged: None,
+            });
+        } else if let Some(p) = &mut self.pes {
+            p.data.extend_from_slice(pkt.payload);
+            if p.data.len() > max_pes_bytes() {
+                p.damaged = Some("PES larger than the demuxer's limit");
+                self.complete(pid, None, events);
+            }
+        }
+        let bounded_end = self.pes.as_ref().and_then(|p| {
+            let len = usize::from(parse_header(&p.data).ok()?.packet_length);
+            (len != 0 && p.data.len() >= 6 + len).then_some(())
+        });
+        if bounded_end.is_some() {
+            self.complete(pid, None, events);
+        }
+    }
+
+    /// Completes the PES being collected, if any. `next_dts` (90 kHz, 33-bit)
+    /// is the DTS of the PES that follows, when known, for video durations.
+    pub(super) fn complete(
+        &mut self,
+        pid: u16,
+        next_dts: Option<i64>,
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        let Some(pes) = self.pes.take() else { return };
+        let header = match parse_header(&pes.data) {
+            Ok(h) => h,
+            Err(source) => {
+                return events.push_back(TsEvent::Error(TsDemuxError::Pes { pid, source }))
+            }
+        };
+        let Some(pts_raw) = header.pts else {
+            let source = pes::PesError::Malformed {
+                reason: "PES without PTS",
+            };
+            return events.push_back(TsEvent::Error(TsDemuxError::Pes { pid, source }));
+        };
+        let dts_raw = header.dts.unwrap_or(pts_raw);
+        let dts = self.unwrap.unwrap(dts_raw);
+        let pts = dts + signed_33(pts_raw - dts_raw);
+        let end = if header.packet_length == 0 {
+            pes.data.len()
+        } else {
+            6 + usize::from(header.packet_length)
+        };
+        let damaged = pes
+            .damaged
+            .or((pes.data.len() < end).then_some("shorter than its PES_packet_length"));
+        if let Some(reason) = damaged {
+            let pts = Some(pes::from_90k(pts, self.timescale()));
+            let error = TsDemuxError::DamagedPes {
+                pid,
+                track: self.track_id,
+                pts,
+                reason,
+            };
+            return events.push_back(TsEvent::Error(error));
+        }
+        let payload = &pes.data[header.header_len.min(end)..end];
+        if self.codec == Codec::Aac {
+            return self.audio(pid, payload, pts, events);
+        }
+        let step = next_dts.map(|n| signed_33(n - dts_raw)).filter(|&d| d > 0);
+        self.video(pid, payload, (pts, dts), step, events);
+    }
+
+    fn timescale(&self) -> u32 {
+        self.track.as_ref().map_or(PTS_HZ, |t| t.timescale)
+    }
+
+    fn announce(&mut self, config: CodecConfig, timescale: u32, events: &mut VecDeque<TsEvent>) {
+        let track = Track {
+            id: self.track_id,
+            codec: self.codec,
+            timescale,
+            config,
+            frame_rate: None,
+        };
+        events.push_back(TsEvent::Track(track.clone()));
+        self.track = Some(track);
+    }
+
+    fn video(
+        &mut self,
+        pid: u16,
+        payload: &[u8],
+        (pts, dts): (i64, i64),
+        step: Option<i64>,
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        let (data, sets, keyframe) = canonical_video(self.codec, payload);
+        if sets.iter().any(|s| !s.is_empty()) {
+            self.update_video_config(pid, sets, events);
+        }
+        if self.track.is_none() {
+            self.units_before_config += 1;
+            return;
+        }
+        if data.is_empty() {
+            return;
+        }
+        let duration = step.map_or(self.last_duration, |s| u32::try_from(s).unwrap_or(u32::MAX));
+        self.last_duration = duration;
+        let au = AccessUnit {
+            track: self.track_id,
+            pts,
+            dts,
+            duration,
+            keyframe,
+            data,
+            capture_time: Duration::ZERO,
+        };
+        events.push_back(TsEvent::AccessUnit(au));
+    }
+
+    /// Adopts in-band parameter sets ([vps,] sps, pps) that differ from the config.
+    fn update_video_config(
+        &mut self,
+        pid: u16,
+        sets: [Vec<Vec<u8>>; 3],
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        let old = match self.track.as_ref().map(|t| &t.config) {
+            Some(CodecConfig::H264 { sps, pps, .. }) => [Vec::new(), sps.clone(), pps.clone()],
+            Some(CodecConfig::H265 { vps, sps, pps, .. }) => {
+                [vps.clone(), sps.clone(), pps.clone()]
+            }
+            _ => Default::default(),
+        };
+        let pick =
+            |new: Vec<Vec<u8>>, old: &Vec<Vec<u8>>| if new.is_empty() { old.clone() } else { new };
+        let [new_vps, new_sps, new_pps] = sets;
+        let (vps, sps, pps) = (
+            pick(new_vps, &old[0]),
+            pick(new_sps, &old[1]),
+            pick(new_pps, &old[2]),
+        );
+        if [&vps, &sps, &pps] == [&old[0], &old[1], &old[2]] || sps.is_empty() || pps.is_empty() {
+            return;
+        }
+        let config = if self.codec == Codec::H264 {
+            match h264::sps_dimensions(&sps[0]) {
+                Ok((width, height)) => CodecConfig::H264 {
+                    sps,
+                    pps,
+                    width,
+                    height,
+                },
+                Err(e) => {
+                    return events.push_back(TsEvent::Error(TsDemuxError::Sps {
+                        pid,
+                        reason: e.to_string(),
+                    }))
+                }
+            }
+        } else {
+            // No H.265 SPS parser yet: the picture size is unknown (0×0).
+            CodecConfig::H265 {
+                vps,
+                sps,
+                pps,
+                width: 0,
+                height: 0,
+            }
+        };
+        self.announce(config, PTS_HZ, events);
+    }
+
+    /// Splits a PES of ADTS frames into raw AAC units, the first at the PES
+    /// PTS and each next one 1024 samples per raw data block later.
+    fn audio(&mut self, pid: u16, payload: &[u8], pts_90k: i64, events: &mut VecDeque<TsEvent>) {
+        let mut offset = 0;
+        let mut samples = 0i64;
+        while offset < payload.len() {
+            let frame = match adts::parse_frame(&payload[offset..]) {
+                Ok(f) => f,
+                Err(source) => {
+                    return events.push_back(TsEvent::Error(TsDemuxError::Adts { pid, source }))
+                }
+            };
+            let p = frame.params;
+            let config = CodecConfig::Aac {
+                asc: p.to_asc(),
+                sample_rate: p.sample_rate(),
+                channels: p.channels,
+            };
+            if self.track.as_ref().is_none_or(|t| t.config != config) {
+                self.announce(config, p.sample_rate(), events);
+            }
+            let duration = SAMPLES_PER_FRAME * u32::from(frame.blocks);
+            let pts = pes::from_90k(pts_90k, p.sample_rate()) + samples;
+            let data = frame.payload.to_vec();
+            let au = AccessUnit {
+                track: self.track_id,
+                pts,
+                dts: pts,
+                duration,
+                keyframe: true,
+                data,
+                capture_time: Duration::ZERO,
+            };
+            events.push_back(TsEvent::AccessUnit(au));
+            samples += i64::from(duration);
+            offset += frame.frame_len;
+        }
+    }
+}
+
+/// A 33-bit timestamp difference as a signed value in [-2^32, 2^32).
+fn signed_33(delta: i64) -> i64 {
+    let d = delta.rem_euclid(PTS_MODULUS);
+    if d >= PTS_MODULUS / 2 {
+        d - PTS_MODULUS
+    } else {
+        d
+    }
+}
+
+/// Canonical Annex B of a video PES payload, the parameter sets it carried
+/// as [VPS, SPS, PPS], and whether it is a random access point.
+fn canonical_video(codec: Codec, payload: &[u8]) -> (Vec<u8>, [Vec<Vec<u8>>; 3], bool) {
+    if codec == Codec::H264 {
+        let (data, sps, pps) = h264::canonicalize(payload);
+        let keyframe = h264::is_idr(&data);
+        return (data, [Vec::new(), sps, pps], keyframe);
+    }
+    // H.265: 2-byte NAL headers, type in bits 1..6 of the first byte.
+    let mut sets: [Vec<Vec<u8>>; 3] = Default::default();
+    let mut keep = Vec::new();
+    let mut keyframe = false;
+    for nal in h264::split_annex_b(payload) {
+        match nal[0] >> 1 & 0x3f {
+            t @ 32..=34 => sets[usize::from(t - 32)].push(nal.to_vec()),
+            35 => {}
+            t => {
+                keyframe |= (16..=23).contains(&t);
+                keep.push(nal);
+            }
+        }
+    }
+    (h264::join_annex_b(keep), sets, keyframe)
+}

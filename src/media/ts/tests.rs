@@ -1,0 +1,406 @@
+//! Mux → demux round trips, wire-level checks of what the muxer writes
+//! (PSI, PCR, random access), loss detection and garbage resilience.
+
+use std::time::Duration;
+
+use super::packet::{parse_packet, PACKET_SIZE};
+use super::pes::{parse_header, PTS_MODULUS};
+use super::*;
+use crate::media::h264::join_annex_b;
+use crate::media::{AccessUnit, CodecConfig, Track};
+
+/// An x264 SPS/PPS pair for 320×240 (generated with ffmpeg, not copied code).
+const SPS: &str = "6764000dacd94141fb0110000003001000000303c0f1429960";
+const PPS: &str = "68ebe3cb22c0";
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+pub(super) fn tracks() -> Vec<Track> {
+    let video = Track {
+        id: 1,
+        codec: Codec::H264,
+        timescale: 90_000,
+        config: CodecConfig::H264 {
+            sps: vec![hex(SPS)],
+            pps: vec![hex(PPS)],
+            width: 320,
+            height: 240,
+        },
+        frame_rate: None,
+    };
+    let asc = vec![0x11, 0x90];
+    let audio = Track {
+        id: 2,
+        codec: Codec::Aac,
+        timescale: 48_000,
+        config: CodecConfig::Aac {
+            asc,
+            sample_rate: 48_000,
+            channels: 2,
+        },
+        frame_rate: None,
+    };
+    vec![video, audio]
+}
+
+/// Deterministic bytes that never end in zero (canonical NAL units cannot).
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    (0..len as u64)
+        .map(|i| ((i * 31 + seed * 17) % 251) as u8 | 1)
+        .collect()
+}
+
+/// `seconds` of 30 fps video (GOP 10, pts one frame after dts) and 48 kHz
+/// audio starting at `start` (90 kHz ticks), interleaved by dts.
+pub(super) fn units(seconds: i64, start: i64) -> Vec<AccessUnit> {
+    let mut v: Vec<(i64, AccessUnit)> = Vec::new();
+    for i in 0..seconds * 30 {
+        let keyframe = i % 10 == 0;
+        let nal = [
+            &[if keyframe { 0x65u8 } else { 0x41 }][..],
+            &pattern((i as usize * 997) % 6000 + 10, i as u64),
+        ]
+        .concat();
+        let data = join_annex_b([&[0x06u8, 5, 1][..], &nal[..]]);
+        let dts = start + i * 3000;
+        let au = AccessUnit {
+            track: 1,
+            pts: dts + 3000,
+            dts,
+            duration: 3000,
+            keyframe,
+            data,
+            capture_time: Duration::ZERO,
+        };
+        v.push((dts, au));
+    }
+    let audio_start = start * 48_000 / 90_000;
+    for i in 0..seconds * 48_000 / 1024 {
+        let pts = audio_start + i * 1024;
+        let data = pattern(100 + (i as usize * 13) % 400, i as u64);
+        let au = AccessUnit {
+            track: 2,
+            pts,
+            dts: pts,
+            duration: 1024,
+            keyframe: true,
+            data,
+            capture_time: Duration::ZERO,
+        };
+        v.push((pts * 90_000 / 48_000, au));
+    }
+    v.sort_by_key(|(t, au)| (*t, au.track));
+    v.into_iter().map(|(_, au)| au).collect()
+}
+
+pub(super) fn mux_all(tracks: &[Track], units: &[AccessUnit]) -> Vec<[u8; PACKET_SIZE]> {
+    let mut mux = TsMuxer::new(tracks, TsMuxConfig::default()).unwrap();
+    let mut out: Vec<_> = units.iter().flat_map(|au| mux.mux(au).unwrap()).collect();
+    out.extend(mux.flush());
+    out
+}
+
+/// Demuxes `bytes` fed in `chunk`-byte pieces: (tracks, units per track id, errors).
+pub(super) fn demux_all(
+    bytes: &[u8],
+    chunk: usize,
+) -> (Vec<Track>, Vec<AccessUnit>, Vec<TsDemuxError>) {
+    let mut demux = TsDemuxer::new();
+    let (mut tracks, mut units, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut drain = |d: &mut TsDemuxer| {
+        while let Some(ev) = d.poll_event() {
+            match ev {
+                TsEvent::Track(t) => tracks.push(t),
+                TsEvent::AccessUnit(au) => units.push(au),
+                TsEvent::Error(e) => errors.push(e),
+            }
+        }
+    };
+    for piece in bytes.chunks(chunk.max(1)) {
+        demux.handle_bytes(piece);
+        drain(&mut demux);
+    }
+    demux.flush();
+    drain(&mut demux);
+    tracks.sort_by_key(|t| t.id);
+    units.sort_by_key(|au| (au.track, au.dts));
+    (tracks, units, errors)
+}
+
+fn sorted(mut units: Vec<AccessUnit>) -> Vec<AccessUnit> {
+    units.sort_by_key(|au| (au.track, au.dts));
+    units
+}
+
+#[test]
+fn mux_demux_round_trip_is_exact() {
+    let input = units(3, 0);
+    let bytes = mux_all(&tracks(), &input).concat();
+    for chunk in [1, 7, 188, 1316, 100_000] {
+        let (got_tracks, got, errors) = demux_all(&bytes, chunk);
+        assert!(errors.is_empty(), "chunk {chunk}: {errors:?}");
+        assert_eq!(got_tracks, tracks(), "chunk {chunk}");
+        assert_eq!(got.len(), input.len());
+        assert_eq!(got, sorted(input.clone()), "chunk {chunk}");
+    }
+}
+
+#[test]
+fn timestamps_survive_the_33_bit_wrap() {
+    let input = units(2, PTS_MODULUS - 90_000);
+    let (_, got, errors) = demux_all(&mux_all(&tracks(), &input).concat(), 1316);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(got.iter().any(|au| au.track == 1 && au.pts > PTS_MODULUS));
+    assert_eq!(got, sorted(input));
+}
+
+#[test]
+fn muxer_writes_psi_pcr_and_random_access_as_promised() {
+    let packets = mux_all(&tracks(), &units(3, 0));
+    let (mut last_pcr, mut last_psi, mut max_gap) = (None::<u64>, None::<usize>, 0u64);
+    for (i, raw) in packets.iter().enumerate() {
+        let p = parse_packet(raw).unwrap();
+        if p.pid == PMT_PID {
+            last_psi = Some(i);
+        }
+        if let Some(pcr) = p.adaptation.and_then(|a| a.pcr) {
+            assert_eq!(p.pid, 0x100, "PCR rides on the video PID");
+            if let Some(l) = last_pcr {
+                assert!(pcr >= l);
+                max_gap = max_gap.max(pcr - l);
+            }
+            last_pcr = Some(pcr);
+        }
+        if p.unit_start && (0x100..PMT_PID).contains(&p.pid) {
+            let h = parse_header(p.payload).unwrap();
+            let dts = h.dts.or(h.pts).unwrap() as u64 * 300;
+            assert!(
+                last_pcr.is_some_and(|pcr| pcr <= dts),
+                "PCR before and not after DTS at packet {i}"
+            );
+            let keyframe = p.adaptation.is_some_and(|a| a.random_access);
+            if p.pid == 0x100 && keyframe {
+                assert_eq!(last_psi, Some(i - 1), "PAT/PMT right before a keyframe");
+            }
+        }
+    }
+    assert!(max_gap <= 40 * 27_000, "PCR gap {} ms", max_gap / 27_000);
+}
+
+#[test]
+fn lost_packets_are_reported_and_the_damaged_unit_dropped() {
+    let input = units(1, 0);
+    let mut packets = mux_all(&tracks(), &input);
+    // Lose the third packet of the tenth video PES (a keyframe-free unit).
+    let starts: Vec<usize> = (0..packets.len())
+        .filter(|&i| parse_packet(&packets[i]).is_ok_and(|p| p.pid == 0x100 && p.unit_start))
+        .collect();
+    let lost_at = starts[9] + 2;
+    assert!(
+        lost_at < starts[10],
+        "the tenth unit spans at least three packets"
+    );
+    packets.remove(lost_at);
+    let (_, got, errors) = demux_all(&packets.concat(), 1316);
+    assert!(
+        matches!(errors[0], TsDemuxError::Continuity { pid: 0x100, .. }),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(
+            errors[1],
+            TsDemuxError::DamagedPes {
+                pid: 0x100,
+                track: 1,
+                pts: Some(30_000),
+                ..
+            }
+        ),
+        "{errors:?}"
+    );
+    assert_eq!(errors.len(), 2);
+    let mut expected = sorted(input);
+    let dropped = expected
+        .iter()
+        .position(|au| au.track == 1 && au.dts == 27_000)
+        .unwrap();
+    expected.remove(dropped);
+    // The unit before the gap keeps the right duration: the next PES's DTS is intact.
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_lost_audio_tail_is_a_short_bounded_pes() {
+    let t = tracks();
+    let big = AccessUnit {
+        track: 2,
+        pts: 0,
+        dts: 0,
+        duration: 1024,
+        keyframe: true,
+        data: pattern(600, 1),
+        capture_time: Duration::ZERO,
+    };
+    let mut mux = TsMuxer::new(&t, TsMuxConfig::default()).unwrap();
+    let mut packets = mux.mux(&big).unwrap();
+    packets.pop();
+    let (_, got, errors) = demux_all(&packets.concat(), 188);
+    assert!(got.is_empty());
+    assert!(
+        errors.iter().any(|e| matches!(
+            e,
+            TsDemuxError::DamagedPes {
+                track: 2,
+                pts: Some(0),
+                ..
+            }
+        )),
+        "{errors:?}"
+    );
+}
+
+/// A small deterministic generator (xorshift), so the tests need no RNG crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn garbage_and_cut_streams_never_panic_and_resync() {
+    let bytes = mux_all(&tracks(), &units(1, 0)).concat();
+    let mut rng = Rng(0x5eed);
+    // Pure noise, including noise full of sync bytes.
+    for round in 0..50 {
+        let noise: Vec<u8> = (0..5000)
+            .map(|_| {
+                if round % 2 == 0 {
+                    rng.next() as u8
+                } else {
+                    [0x47, 0, 0x10, 0xff][rng.next() as usize % 4]
+                }
+            })
+            .collect();
+        let _ = demux_all(&noise, 1 + round * 37);
+    }
+    // Cuts, splices and bit flips of a valid stream.
+    for _ in 0..100 {
+        let mut damaged = bytes.clone();
+        let cut = rng.next() as usize % damaged.len();
+        let len = rng.next() as usize % 700;
+        damaged.drain(cut..(cut + len).min(damaged.len()));
+        for _ in 0..5 {
+            let at = rng.next() as usize % damaged.len();
+            damaged[at] ^= 1 << (rng.next() % 8);
+        }
+        let _ = demux_all(&damaged, 1 + rng.next() as usize % 3000);
+        let _ = demux_all(&damaged[..rng.next() as usize % damaged.len()], 4096);
+    }
+    // Garbage between packets costs a sync error, and units keep coming after it.
+    let mid = (bytes.len() / PACKET_SIZE / 2) * PACKET_SIZE;
+    let spliced = [&bytes[..mid], &[0x47u8, 1, 2, 3, 0x47][..], &bytes[mid..]].concat();
+    let (_, got, errors) = demux_all(&spliced, 1000);
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, TsDemuxError::Sync { skipped: 5, .. })),
+        "{errors:?}"
+    );
+    let clean = demux_all(&bytes, 1000).1;
+    assert_eq!(
+        got, clean,
+        "5 bytes of garbage between packets lose nothing"
+    );
+}
+
+#[test]
+fn duplicate_packets_are_dropped_silently() {
+    let input = units(1, 0);
+    let mut packets = mux_all(&tracks(), &input);
+    let dup = packets[40];
+    packets.insert(41, dup);
+    let (_, got, errors) = demux_all(&packets.concat(), 188);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(got, sorted(input));
+}
+
+#[test]
+fn joining_mid_stream_waits_for_parameter_sets() {
+    let input: Vec<AccessUnit> = units(1, 0).into_iter().filter(|au| au.track == 1).collect();
+    let packets = mux_all(&tracks()[..1], &input);
+    // Start at the second unit's PES: units 1..9 have no SPS/PPS before them.
+    let second = (0..packets.len())
+        .filter(|&i| parse_packet(&packets[i]).is_ok_and(|p| p.pid == 0x100 && p.unit_start))
+        .nth(1)
+        .unwrap();
+    let mut demux = TsDemuxer::new();
+    demux.handle_bytes(&packets[..2].concat()); // PAT + PMT
+    demux.handle_bytes(&packets[second..].concat());
+    demux.flush();
+    let units: Vec<AccessUnit> = std::iter::from_fn(|| demux.poll_event())
+        .filter_map(|e| match e {
+            TsEvent::AccessUnit(au) => Some(au),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(demux.units_before_config(), 9);
+    assert_eq!(units, input[10..]);
+}
+
+#[test]
+fn h265_round_trip_moves_parameter_sets_in_and_out() {
+    let (vps, sps, pps) = (
+        vec![0x40, 1, 0x0c],
+        vec![0x42, 1, 0x01],
+        vec![0x44, 1, 0xc1],
+    );
+    let track = Track {
+        id: 1,
+        codec: Codec::H265,
+        timescale: 90_000,
+        config: CodecConfig::H265 {
+            vps: vec![vps],
+            sps: vec![sps],
+            pps: vec![pps],
+            width: 0,
+            height: 0,
+        },
+        frame_rate: None,
+    };
+    let input: Vec<AccessUnit> = (0..20i64)
+        .map(|i| {
+            let header = if i % 10 == 0 { [0x26u8, 1] } else { [0x02, 1] }; // IDR_W_RADL or TRAIL_R
+            let data = join_annex_b([
+                &[&header[..], &pattern(300 + i as usize * 50, i as u64)].concat()[..]
+            ]);
+            AccessUnit {
+                track: 1,
+                pts: i * 3000,
+                dts: i * 3000,
+                duration: 3000,
+                keyframe: i % 10 == 0,
+                data,
+                capture_time: Duration::ZERO,
+            }
+        })
+        .collect();
+    let (tracks, got, errors) =
+        demux_all(&mux_all(std::slice::from_ref(&track), &input).concat(), 500);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        tracks,
+        vec![track],
+        "H.265 picture size is not parsed (0x0)"
+    );
+    assert_eq!(got, input);
+}
