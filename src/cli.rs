@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use crate::media::file_source::FileSource;
+use crate::media::Source;
 use crate::net::link::LinkConfig;
 use crate::net::pcap::CaptureFormat;
 use crate::sim::{Progress, SimConfig};
@@ -43,7 +45,8 @@ enum Command {
         pcap: Option<PathBuf>,
     },
     /// Measure simulated seconds per wall-clock second for the reference
-    /// workloads (TCP bulk at 0% and 1% loss, a 5 Mbit/s UDP stream).
+    /// workloads (TCP bulk at 0% and 1% loss, a 5 Mbit/s UDP stream), and
+    /// the decode check's frames per second.
     Bench {
         /// Simulated seconds per workload.
         #[arg(long, default_value_t = 60)]
@@ -220,7 +223,44 @@ fn bench(seconds: u64) -> Result<i32> {
         wall,
         &format!("loss {:.2} %", loss * 100.0),
     );
+    bench_decode()?;
     Ok(0)
+}
+
+/// Decode speed of the decode check: the fixture's 300 frames of 640x360
+/// H.264 through one single-threaded decoder, median of three runs.
+fn bench_decode() -> Result<()> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/clip.mp4");
+    let source = FileSource::open(&path, Duration::ZERO)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let track = source
+        .tracks()
+        .iter()
+        .find(|t| t.codec.is_video())
+        .context("the fixture has a video track")?
+        .clone();
+    let units: Vec<_> = source
+        .access_units()
+        .iter()
+        .filter(|a| a.track == track.id)
+        .cloned()
+        .collect();
+    let (wall, frames) = median_run(3, || {
+        Ok(crate::media::decode::bench_decode(&track, &units)? as f64)
+    })?;
+    let fps = frames / wall.as_secs_f64().max(1e-9);
+    println!(
+        "\n{:<34} {:>10} {:>10} {:>12}",
+        "decode check, 640x360 H.264", "frames", "wall s", "frames/s"
+    );
+    println!(
+        "{:<34} {:>10.0} {:>10.3} {:>12.0}   (one core)",
+        "fixtures/clip.mp4",
+        frames,
+        wall.as_secs_f64(),
+        fps
+    );
+    Ok(())
 }
 
 /// Runs `f` `runs` times; returns the median wall time and the last result
