@@ -8,7 +8,7 @@
 //!
 //! * the host's NIC driver wakes at the grid point at or before its next
 //!   event, and moves the clock forward to the event's exact time with
-//!   [`HostClock::advance_to`] before handling it;
+//!   `HostClock::advance_to` before handling it;
 //! * [`HostClock::now`] is the later of tokio's time and that virtual time, so
 //!   it never goes backwards and every reader on the host agrees.
 //!
