@@ -121,7 +121,7 @@ fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
     );
     println!("  segments sent      {:>10}", f.segments);
     println!(
-        "  retransmitted      {:>10}  segments ({} fast retransmits, {} retransmission timeouts)",
+        "  retransmitted      {:>10}  segments; fast retransmits {}, retransmission timeouts {}",
         f.retransmitted_segments, f.fast_retransmits, f.retransmission_timeouts
     );
     print_link(&bulk.down_link);
