@@ -33,7 +33,7 @@ pub const AOT_AAC_LC: u8 = 2;
 pub const ADTS_HEADER_LEN: usize = 7;
 
 /// Errors in AAC configuration or framing.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AacError {
     /// The data ends before the item is complete (more bytes may fix it).
     #[error("{what} at byte {offset} needs {needed} bytes, only {available} remain")]

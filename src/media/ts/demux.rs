@@ -19,11 +19,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::adts::AdtsError;
 use super::es::EsState;
 use super::packet::{parse_packet, PacketError, TsPacket, PACKET_SIZE, SYNC_BYTE};
 use super::pes::{parse_header, PesError};
 use super::psi::{parse_section, section_len, PsiError, Section, PAT_PID};
+use crate::media::aac::AacError;
 use crate::media::{AccessUnit, Track};
 
 /// PES bytes one stream may buffer before its PES is declared damaged.
@@ -117,7 +117,7 @@ pub enum TsDemuxError {
         pid: u16,
         /// What was wrong.
         #[source]
-        source: AdtsError,
+        source: AacError,
     },
     /// An in-band SPS that could not be parsed; the track config is unchanged.
     #[error("PID {pid:#x}: {reason}")]

@@ -11,10 +11,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::adts::{self, SAMPLES_PER_FRAME};
 use super::demux::{max_pes_bytes, peek_dts, TsDemuxError, TsEvent};
 use super::packet::TsPacket;
 use super::pes::{self, parse_header, Unwrapper, PTS_HZ, PTS_MODULUS};
+use crate::media::aac;
 use crate::media::h264;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
@@ -264,24 +264,18 @@ impl EsState {
         let mut offset = 0;
         let mut samples = 0i64;
         while offset < payload.len() {
-            let frame = match adts::parse_frame(&payload[offset..]) {
-                Ok(f) => f,
+            let (header, raw, sample_rate, config) = match adts_frame(&payload[offset..]) {
+                Ok(frame) => frame,
                 Err(source) => {
                     return events.push_back(TsEvent::Error(TsDemuxError::Adts { pid, source }))
                 }
             };
-            let p = frame.params;
-            let config = CodecConfig::Aac {
-                asc: p.to_asc(),
-                sample_rate: p.sample_rate(),
-                channels: p.channels,
-            };
             if self.track.as_ref().is_none_or(|t| t.config != config) {
-                self.announce(config, p.sample_rate(), events);
+                self.announce(config, sample_rate, events);
             }
-            let duration = SAMPLES_PER_FRAME * u32::from(frame.blocks);
-            let pts = pes::from_90k(pts_90k, p.sample_rate()) + samples;
-            let data = frame.payload.to_vec();
+            let duration = header.samples();
+            let pts = pes::from_90k(pts_90k, sample_rate) + samples;
+            let data = raw.to_vec();
             let au = AccessUnit {
                 track: self.track_id,
                 pts,
@@ -293,9 +287,27 @@ impl EsState {
             };
             events.push_back(TsEvent::AccessUnit(au));
             samples += i64::from(duration);
-            offset += frame.frame_len;
+            offset += usize::from(header.frame_length);
         }
     }
+}
+
+/// The ADTS frame at the start of `data`: its header, its payload (every
+/// raw data block), and the sample rate and track configuration its header
+/// describes.
+fn adts_frame(data: &[u8]) -> Result<(aac::AdtsHeader, &[u8], u32, CodecConfig), aac::AacError> {
+    let (header, payload) = aac::parse_adts_frame(data)?;
+    let asc = header
+        .audio_specific_config()
+        .ok_or(aac::AacError::FrequencyIndex {
+            index: header.frequency_index,
+        })?;
+    let config = CodecConfig::Aac {
+        asc: asc.to_bytes()?,
+        sample_rate: asc.sample_rate,
+        channels: asc.channel_config,
+    };
+    Ok((header, payload, asc.sample_rate, config))
 }
 
 /// A 33-bit timestamp difference as a signed value in [-2^32, 2^32).

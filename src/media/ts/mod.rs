@@ -8,8 +8,8 @@
 //! * [`pes`]: PES headers, 33-bit PTS/DTS, 90 kHz conversion, unwrapping.
 //! * [`mux`]: [`TsMuxer`], units in, packets out.
 //! * [`demux`]: [`TsDemuxer`], bytes in, [`TsEvent`]s (tracks, units, errors) out.
-//! * `adts` (private, temporary until `media::aac` lands) and `es` (the
-//!   demuxer's per-stream state).
+//! * `es`: the demuxer's per-stream state. AAC travels in ADTS framing,
+//!   read and written with [`crate::media::aac`].
 //!
 //! What round-trips exactly through mux → demux: data, pts, dts, keyframe
 //! and track configuration for every unit; audio durations (1024 samples a
@@ -18,7 +18,6 @@
 //! timescales ≤ 90 kHz survive the 90 kHz trip exactly. `capture_time` and
 //! `frame_rate` are not carried (zero / `None` after demuxing).
 
-mod adts;
 pub mod demux;
 mod es;
 pub mod mux;

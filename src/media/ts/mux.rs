@@ -19,11 +19,11 @@
 
 use std::time::Duration;
 
-use super::adts::{self, AacParams};
 use super::packet::{write_packet, AdaptationField, PacketSpec, PACKET_SIZE, PCR_PER_PTS};
 use super::pes::{self, PesError, PTS_HZ, STREAM_ID_AUDIO, STREAM_ID_VIDEO};
 use super::psi::{Pat, Pmt, PmtStream, PAT_PID};
 use super::{stream_type, PMT_PID, PROGRAM_NUMBER};
+use crate::media::aac::{raw_to_adts, AdtsHeader, AudioSpecificConfig};
 use crate::media::h264::{self, START_CODE};
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
@@ -87,8 +87,8 @@ struct Stream {
     pid: u16,
     stream_type: u8,
     cc: u8,
-    /// ADTS parameters for AAC tracks.
-    aac: Option<AacParams>,
+    /// The AudioSpecificConfig of an AAC track, checked to fit ADTS.
+    aac: Option<AudioSpecificConfig>,
 }
 
 /// Packs access units of a fixed set of tracks into transport packets.
@@ -115,7 +115,10 @@ impl TsMuxer {
             };
             let aac = match (&track.codec, &track.config) {
                 (Codec::Aac, CodecConfig::Aac { asc, .. }) => {
-                    Some(AacParams::from_asc(asc).map_err(|e| bad(&e.to_string()))?)
+                    let asc = AudioSpecificConfig::parse(asc).map_err(|e| bad(&e.to_string()))?;
+                    // An empty frame's header proves ADTS can carry the config.
+                    AdtsHeader::for_raw_frame(&asc, 0).map_err(|e| bad(&e.to_string()))?;
+                    Some(asc)
                 }
                 (Codec::H264, CodecConfig::H264 { .. })
                 | (Codec::H265, CodecConfig::H265 { .. }) => None,
@@ -339,17 +342,15 @@ impl TsMuxer {
                 }
             }
             CodecConfig::Aac { .. } => {
-                let params = stream.aac.ok_or(TsMuxError::Config {
+                let asc = stream.aac.ok_or(TsMuxError::Config {
                     track,
-                    reason: "no ADTS parameters".into(),
+                    reason: "no AudioSpecificConfig".into(),
                 })?;
-                let header =
-                    adts::emit_header(params, au.data.len()).map_err(|e| TsMuxError::Config {
-                        track,
-                        reason: e.to_string(),
-                    })?;
-                out.extend_from_slice(&header);
-                out.extend_from_slice(&au.data);
+                let frame = raw_to_adts(&au.data, &asc).map_err(|e| TsMuxError::Config {
+                    track,
+                    reason: e.to_string(),
+                })?;
+                out.extend_from_slice(&frame);
                 return Ok(out);
             }
         }
