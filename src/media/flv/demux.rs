@@ -8,11 +8,11 @@
 
 use std::time::Duration;
 
-use super::asc::summarize;
 use super::mux::{CODEC_AVC, FORMAT_AAC};
 use super::script::{frame_rate_of, read_metadata, Value};
 use super::tag::{parse_header, parse_tag, FlvTag, TagKind};
 use super::{rescale, FlvError, AUDIO_TRACK, VIDEO_TRACK};
+use crate::media::aac::AacOutput;
 use crate::media::h264::{avcc_to_annex_b, canonicalize, parse_avcc, sps_dimensions};
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
@@ -215,9 +215,9 @@ impl FlvDemuxer {
         let payload = &tag.body[2..];
         match packet_type {
             0 => {
-                let summary =
-                    summarize(payload).ok_or_else(|| bad("unreadable AudioSpecificConfig"))?;
-                let (sample_rate, channels) = (summary.sample_rate, summary.channels);
+                let output = AacOutput::parse(payload)
+                    .map_err(|e| bad(&format!("unreadable AudioSpecificConfig: {e}")))?;
+                let (sample_rate, channels) = (output.sample_rate, output.channel_config);
                 let config = CodecConfig::Aac {
                     asc: payload.to_vec(),
                     sample_rate,
@@ -230,7 +230,7 @@ impl FlvDemuxer {
                     config,
                     frame_rate: None,
                 };
-                self.audio = Some((track, summary.frame_samples));
+                self.audio = Some((track, output.frame_length));
                 Ok(None)
             }
             1 => {

@@ -19,7 +19,6 @@
 //! * Parsers never panic: short input is [`FlvError::Truncated`], anything
 //!   else malformed is another variant.
 
-mod asc;
 mod demux;
 mod mux;
 mod script;
