@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use ffmpeg_next as ff;
 
+use crate::media::aac::{self, AacError};
 use crate::media::h264;
 use crate::media::{AccessUnit, Codec, CodecConfig, Source, Track};
 
@@ -315,9 +316,10 @@ fn demux(path: &Path) -> Result<(Vec<Track>, Vec<AccessUnit>), FileSourceError> 
             packet: count,
             reason,
         };
-        let unit = convert(s, &packet).map_err(bad)?;
-        s.units.push(unit);
-        order.push((s.track.id, s.units.len() - 1));
+        for unit in convert(s, &packet).map_err(bad)? {
+            s.units.push(unit);
+            order.push((s.track.id, s.units.len() - 1));
+        }
     }
     finish(path, streams, &order)
 }
@@ -554,13 +556,40 @@ fn parse_hvcc(record: &[u8]) -> Result<(Vec<Vec<u8>>, Framing), String> {
     Ok((nals, Framing::Lengths(length_size)))
 }
 
-/// Converts one packet to a canonical access unit of its stream's track,
-/// moving in-band parameter sets into the track's configuration.
-fn convert(s: &mut StreamIn, packet: &ff::Packet) -> Result<AccessUnit, String> {
+/// Converts one packet to canonical access units of its stream's track
+/// (one, or one per frame of a packet of several ADTS frames), moving
+/// in-band parameter sets into the track's configuration.
+fn convert(s: &mut StreamIn, packet: &ff::Packet) -> Result<Vec<AccessUnit>, String> {
     let data = packet.data().unwrap_or(&[]);
+    let ts = |v: Option<i64>| v.map(|t| rescale(t, s.time_base, s.track.timescale));
+    let (pts, dts) = match (ts(packet.pts()), ts(packet.dts())) {
+        (Some(p), Some(d)) => (p, d),
+        (Some(t), None) | (None, Some(t)) => (t, t),
+        (None, None) => return Err("no timestamp".into()),
+    };
+    let duration =
+        u32::try_from(rescale(packet.duration(), s.time_base, s.track.timescale)).unwrap_or(0);
+    let unit = |data: Vec<u8>, keyframe: bool| AccessUnit {
+        track: s.track.id,
+        pts,
+        dts,
+        duration,
+        keyframe,
+        data,
+        capture_time: Duration::ZERO,
+    };
     let annex_b = match s.framing {
         Framing::Lengths(n) => h264::avcc_to_annex_b(data, n).map_err(|e| e.to_string())?,
-        Framing::AnnexB | Framing::Aac => data.to_vec(),
+        Framing::AnnexB => data.to_vec(),
+        Framing::Aac => {
+            let timescale = s.track.timescale;
+            let CodecConfig::Aac { asc, .. } = &mut s.track.config else {
+                return Err("AAC framing on a video track".into());
+            };
+            let (frames, adts_rate) = strip_adts(data, asc).map_err(|e| e.to_string())?;
+            let first = unit(Vec::new(), true);
+            return Ok(split_frames(first, frames, adts_rate, timescale));
+        }
     };
     let (data, keyframe) = match &mut s.track.config {
         CodecConfig::H264 { sps, pps, .. } => {
@@ -571,25 +600,40 @@ fn convert(s: &mut StreamIn, packet: &ff::Packet) -> Result<AccessUnit, String> 
             (canon, key)
         }
         CodecConfig::H265 { vps, sps, pps, .. } => canonicalize_h265(&annex_b, vps, sps, pps),
-        CodecConfig::Aac { asc, .. } => (strip_adts(annex_b, asc), true),
+        CodecConfig::Aac { .. } => return Err("video framing on an AAC track".into()),
     };
-    let ts = |v: Option<i64>| v.map(|t| rescale(t, s.time_base, s.track.timescale));
-    let (pts, dts) = match (ts(packet.pts()), ts(packet.dts())) {
-        (Some(p), Some(d)) => (p, d),
-        (Some(t), None) | (None, Some(t)) => (t, t),
-        (None, None) => return Err("no timestamp".into()),
+    Ok(vec![unit(data, keyframe)])
+}
+
+/// Units for the raw AAC `frames` of one packet, all like `first`. One frame
+/// keeps the packet's timing; several (back-to-back ADTS frames at
+/// `adts_rate` Hz) each last 1024 samples of that rate in `timescale` ticks,
+/// and follow each other from the packet's timestamps.
+fn split_frames(
+    first: AccessUnit,
+    frames: Vec<Vec<u8>>,
+    adts_rate: Option<u32>,
+    timescale: u32,
+) -> Vec<AccessUnit> {
+    let step = match adts_rate {
+        Some(rate) if frames.len() > 1 => {
+            rescale(aac::SAMPLES_PER_BLOCK.into(), (1, rate.into()), timescale)
+        }
+        _ => 0,
     };
-    let duration =
-        u32::try_from(rescale(packet.duration(), s.time_base, s.track.timescale)).unwrap_or(0);
-    Ok(AccessUnit {
-        track: s.track.id,
-        pts,
-        dts,
-        duration,
-        keyframe,
-        data,
-        capture_time: Duration::ZERO,
-    })
+    let mut at = 0i64;
+    let mut units = Vec::with_capacity(frames.len());
+    for data in frames {
+        let mut unit = first.clone();
+        if step > 0 {
+            unit.duration = u32::try_from(step).unwrap_or(u32::MAX);
+            (unit.pts, unit.dts) = (unit.pts + at, unit.dts + at);
+            at += step;
+        }
+        unit.data = data;
+        units.push(unit);
+    }
+    units
 }
 
 /// Adds parameter sets not yet known (kept in order of first appearance).
@@ -626,29 +670,26 @@ fn canonicalize_h265(
     (h264::join_annex_b(keep), key)
 }
 
-/// A raw AAC frame: an ADTS header whose frame length matches the packet is
-/// removed, and the AudioSpecificConfig derived from it when none is known.
-fn strip_adts(data: Vec<u8>, asc: &mut Vec<u8>) -> Vec<u8> {
-    let is_adts = data.len() >= 7 && data[0] == 0xff && data[1] & 0xf6 == 0xf0;
-    let frame_len = if is_adts {
-        (usize::from(data[3] & 3) << 11) | (usize::from(data[4]) << 3) | usize::from(data[5] >> 5)
-    } else {
-        0
-    };
-    if !is_adts || frame_len != data.len() {
-        return data;
+/// The raw AAC frames of a packet, and the sample rate of their ADTS
+/// headers if it had any. A packet starting with an ADTS syncword must hold
+/// whole ADTS frames of one raw data block each (anything else is an error);
+/// their headers are removed, and the first one gives the
+/// AudioSpecificConfig when none is known. Any other packet is a raw frame.
+fn strip_adts(data: &[u8], asc: &mut Vec<u8>) -> Result<(Vec<Vec<u8>>, Option<u32>), AacError> {
+    if !aac::is_adts(data) {
+        return Ok((vec![data.to_vec()], None));
     }
-    let header = if data[1] & 1 == 1 { 7 } else { 9 };
-    if asc.is_empty() {
-        let object_type = (data[2] >> 6) + 1;
-        let freq_index = (data[2] >> 2) & 0x0f;
-        let channels = ((data[2] & 1) << 2) | (data[3] >> 6);
-        *asc = vec![
-            (object_type << 3) | (freq_index >> 1),
-            ((freq_index & 1) << 7) | (channels << 3),
-        ];
+    let frames = aac::split_adts(data)?;
+    let first = frames.first().map(|(header, _)| *header);
+    let rate = first.and_then(|h| h.sample_rate());
+    if let (true, Some(config)) = (
+        asc.is_empty(),
+        first.and_then(|h| h.audio_specific_config()),
+    ) {
+        *asc = config.to_bytes()?;
     }
-    data.get(header..).unwrap_or(&[]).to_vec()
+    let raw = frames.into_iter().map(|(_, raw)| raw.to_vec()).collect();
+    Ok((raw, rate))
 }
 
 #[cfg(test)]
@@ -962,12 +1003,55 @@ mod tests {
         assert_eq!(rescale(-1, (1, 3), 2), -1);
         let mut asc = Vec::new();
         let adts = vec![0xff, 0xf1, 0x4c, 0x80, 0x01, 0x3f, 0xfc, 0xaa, 0xbb];
-        assert_eq!(strip_adts(adts, &mut asc), vec![0xaa, 0xbb]);
+        assert_eq!(
+            strip_adts(&adts, &mut asc),
+            Ok((vec![vec![0xaa, 0xbb]], Some(48_000)))
+        );
         assert_eq!(asc, vec![0x11, 0x90]);
         for len in 0..40usize {
             let data: Vec<u8> = (0..len).map(|i| (i * 53 % 256) as u8).collect();
             let _ = parse_hvcc(&[&[1u8; 23][..], &data[..]].concat());
-            let _ = strip_adts(data.clone(), &mut Vec::new());
+            let _ = strip_adts(&data, &mut Vec::new());
         }
+    }
+
+    #[test]
+    fn packets_of_several_adts_frames_become_several_units() {
+        let config = aac::AudioSpecificConfig::aac_lc(24_000, 1);
+        let packet = [
+            aac::raw_to_adts(&[1, 2], &config).unwrap(),
+            aac::raw_to_adts(&[3], &config).unwrap(),
+        ]
+        .concat();
+        let mut asc = vec![0x13, 0x08];
+        let (frames, rate) = strip_adts(&packet, &mut asc).unwrap();
+        assert_eq!(asc, vec![0x13, 0x08], "a known config is kept");
+        assert_eq!((&frames, rate), (&vec![vec![1, 2], vec![3]], Some(24_000)));
+        let first = AccessUnit {
+            track: 2,
+            pts: 100,
+            dts: 100,
+            duration: 4096,
+            keyframe: true,
+            data: Vec::new(),
+            capture_time: Duration::ZERO,
+        };
+        // At twice the ADTS rate (implicit SBR), a frame lasts 2048 ticks.
+        let units = split_frames(first.clone(), frames, rate, 48_000);
+        let timing: Vec<(i64, i64, u32)> =
+            units.iter().map(|u| (u.pts, u.dts, u.duration)).collect();
+        assert_eq!(timing, [(100, 100, 2048), (2148, 2148, 2048)]);
+        assert_eq!(units[1].data, [3]);
+        let one = split_frames(first.clone(), vec![vec![7]], rate, 48_000);
+        assert_eq!(
+            (one[0].pts, one[0].duration),
+            (100, 4096),
+            "one frame keeps the packet timing"
+        );
+        // A packet cut inside its second frame is reported, not passed on.
+        assert!(matches!(
+            strip_adts(&packet[..packet.len() - 1], &mut Vec::new()),
+            Err(AacError::Truncated { offset: 9, .. })
+        ));
     }
 }
