@@ -25,4 +25,4 @@ pub mod synthetic;
 pub mod ts;
 mod types;
 
-pub use types::{AccessUnit, Codec, CodecConfig, Source, Track};
+pub use types::{rescale, ticks_to_duration, AccessUnit, Codec, CodecConfig, Source, Track};

@@ -123,11 +123,9 @@ fn invalid(field: &'static str, value: impl ToString, reason: &'static str) -> S
     }
 }
 
-/// `ticks` of a `timescale` clock as a duration (rounded down to the ns).
+/// `ticks` (≥ 0) of a `timescale` clock as a duration.
 fn ticks_to_duration(ticks: u64, timescale: u32) -> Duration {
-    let scale = u64::from(timescale.max(1));
-    let nanos = u128::from(ticks % scale) * 1_000_000_000 / u128::from(scale);
-    Duration::new(ticks / scale, nanos as u32)
+    crate::media::ticks_to_duration(i64::try_from(ticks).unwrap_or(i64::MAX), timescale)
 }
 
 impl SyntheticSource {

@@ -110,3 +110,46 @@ pub trait Source {
     /// The next access unit if it is released at or before `now`.
     fn poll_next(&mut self, now: Duration) -> Option<AccessUnit>;
 }
+
+/// `value` ticks of a `from`-per-second clock in ticks of a `to`-per-second
+/// clock, rounded to the nearest tick (halves away from zero) and
+/// saturating; unchanged when the clocks agree or `from` is 0. Every
+/// container converts timestamps with it.
+pub fn rescale(value: i64, from: u32, to: u32) -> i64 {
+    if from == to || from == 0 {
+        return value;
+    }
+    let scaled = i128::from(value) * i128::from(to);
+    let from = i128::from(from);
+    let magnitude = (scaled.abs() + from / 2) / from;
+    let rounded = if scaled < 0 { -magnitude } else { magnitude };
+    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `ticks` of a `timescale`-per-second clock as a duration, rounded down to
+/// the nanosecond; negative ticks are zero.
+pub fn ticks_to_duration(ticks: i64, timescale: u32) -> Duration {
+    let nanos = i128::from(ticks.max(0)) * 1_000_000_000 / i128::from(timescale.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_to_nearest_and_saturates() {
+        assert_eq!(rescale(1024, 48_000, 90_000), 1920); // exact
+        assert_eq!(rescale(3000, 90_000, 1000), 33); // 33.33 ms
+        assert_eq!(rescale(1, 2, 1), 1); // 0.5 rounds away from zero
+        assert_eq!(rescale(-1, 2, 1), -1);
+        assert_eq!(rescale(7, 0, 5), 7); // an unknown clock: unchanged
+        assert_eq!(rescale(i64::MAX, 1, 90_000), i64::MAX);
+        assert_eq!(rescale(i64::MIN, 1, 90_000), i64::MIN);
+        assert_eq!(ticks_to_duration(-5, 90_000), Duration::ZERO);
+        assert_eq!(
+            ticks_to_duration(135_000, 90_000),
+            Duration::from_millis(1500)
+        );
+    }
+}

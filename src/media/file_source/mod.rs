@@ -23,6 +23,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::media::ticks_to_duration;
 use crate::media::{AccessUnit, Source, Track};
 use demux::demux;
 
@@ -237,20 +238,9 @@ impl Source for FileSource {
     }
 }
 
-/// Simulated time of `ticks` (≥ 0) at `timescale` ticks per second, rounded down
-/// to the nanosecond.
-fn ticks_to_duration(ticks: i64, timescale: u32) -> Duration {
-    let nanos = i128::from(ticks.max(0)) * 1_000_000_000 / i128::from(timescale.max(1));
-    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-}
-
-/// Rescales `ts` from a `(num, den)` time base to `timescale`, exactly when it
-/// divides, to the nearest tick otherwise.
+/// Rescales `ts` from a `(num, den)` time base (seconds per tick) to
+/// `timescale` ticks per second, to the nearest tick.
 fn rescale(ts: i64, (num, den): (i64, i64), timescale: u32) -> i64 {
-    let n = i128::from(ts) * i128::from(num) * i128::from(timescale);
-    let d = i128::from(den.max(1));
-    let q = n.div_euclid(d);
-    let r = n.rem_euclid(d);
-    let q = if 2 * r >= d { q + 1 } else { q };
-    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+    let den = u32::try_from(den.max(1)).unwrap_or(u32::MAX);
+    crate::media::rescale(ts.saturating_mul(num), den, timescale)
 }

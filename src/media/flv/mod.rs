@@ -88,18 +88,4 @@ impl FlvError {
     }
 }
 
-/// `value` ticks of `from` per second in ticks of `to` per second, rounded
-/// to the nearest tick, halves away from zero.
-fn rescale(value: i64, from: u32, to: u32) -> i64 {
-    if from == to || from == 0 {
-        return value;
-    }
-    let scaled = i128::from(value) * i128::from(to);
-    let half = i128::from(from) / 2;
-    let rounded = if scaled >= 0 {
-        (scaled + half) / i128::from(from)
-    } else {
-        (scaled - half) / i128::from(from)
-    };
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
-}
+use crate::media::rescale;

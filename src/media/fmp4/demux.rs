@@ -21,6 +21,7 @@ use mp4_atom::{Decode, Moof, Traf};
 use super::init::{parse_init, TrackInfo};
 use super::{decode_err, top_level_boxes, BoxSpan, Fmp4Error, NON_SYNC_BIT};
 use crate::media::h264::avcc_to_annex_b;
+use crate::media::rescale;
 use crate::media::{AccessUnit, Track};
 
 /// Reads fragments of one presentation (sans-IO: bytes in, units out).
@@ -160,22 +161,6 @@ impl Fmp4Demuxer {
         self.next_dts.insert(id, dts);
         Ok(())
     }
-}
-
-/// `value` ticks of `from` per second in ticks of `to` per second, rounded
-/// half away from zero; exact (unchanged) when the timescales agree.
-pub(crate) fn rescale(value: i64, from: u32, to: u32) -> i64 {
-    if from == to || from == 0 {
-        return value;
-    }
-    let scaled = i128::from(value) * i128::from(to);
-    let half = i128::from(from) / 2;
-    let rounded = if scaled >= 0 {
-        (scaled + half) / i128::from(from)
-    } else {
-        (scaled - half) / i128::from(from)
-    };
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
 }
 
 fn sample_bytes(data: &[u8], offset: u64, size: u32) -> Option<&[u8]> {

@@ -168,21 +168,13 @@ pub fn parse_header(data: &[u8]) -> Result<PesHeader, PesError> {
 /// nearest. Exact when 90 000 is a multiple of the tick rate's divisor
 /// (e.g. 48 kHz audio in 1024-sample frames, 90 kHz video).
 pub fn to_90k(ts: i64, timescale: u32) -> i64 {
-    rescale(ts, i64::from(PTS_HZ), i64::from(timescale.max(1)))
+    crate::media::rescale(ts, timescale, PTS_HZ)
 }
 
 /// Converts a 90 kHz timestamp to `timescale` ticks, rounding to nearest.
 /// For timescales ≤ 90 kHz, `from_90k(to_90k(x))` == `x`.
 pub fn from_90k(ts: i64, timescale: u32) -> i64 {
-    rescale(ts, i64::from(timescale.max(1)), i64::from(PTS_HZ))
-}
-
-fn rescale(ts: i64, num: i64, den: i64) -> i64 {
-    let n = i128::from(ts) * i128::from(num);
-    let d = i128::from(den);
-    // Round half away from zero, symmetric for negative timestamps.
-    let q = (n.abs() + d / 2) / d;
-    (if n < 0 { -q } else { q }) as i64
+    crate::media::rescale(ts, PTS_HZ, timescale)
 }
 
 /// Extends 33-bit timestamps to a continuous timeline: each value lands
