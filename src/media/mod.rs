@@ -21,6 +21,7 @@ pub mod file_source;
 pub mod flv;
 pub mod fmp4;
 pub mod h264;
+pub mod h265;
 pub mod synthetic;
 pub mod ts;
 mod types;
