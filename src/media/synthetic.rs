@@ -192,6 +192,15 @@ impl SyntheticSource {
                 "needs both parts > 0 and num < 2^31",
             ));
         }
+        // A unit's duration is a u32 of 90 kHz ticks, and one frame lasts
+        // at most ⌈90 000 × den / num⌉ ticks: that must fit.
+        if u64::from(VIDEO_TIMESCALE) * u64::from(den) > u64::from(u32::MAX) * u64::from(num) {
+            return Err(invalid(
+                "fps",
+                format!("{num}/{den}"),
+                "one frame must last at most 2^32 - 1 ticks of 90 kHz",
+            ));
+        }
         if c.gop == 0 {
             return Err(invalid("gop", c.gop, "must be ≥ 1"));
         }
@@ -324,7 +333,8 @@ impl SyntheticSource {
             track: VIDEO_TRACK,
             pts: pts as i64,
             dts: pts as i64,
-            duration: (next_pts - pts) as u32,
+            duration: u32::try_from(next_pts - pts)
+                .expect("video() rejects frame rates whose frame exceeds u32::MAX ticks"),
             keyframe: index == 0,
             data,
             capture_time,

@@ -201,6 +201,29 @@ fn tracks_describe_the_streams() {
 }
 
 #[test]
+fn slowest_frame_rate_fits_the_duration_field() {
+    // 90 000 × 50 000 ticks per frame overflow a u32 duration.
+    let too_slow = SyntheticConfig {
+        fps: (1, 50_000),
+        ..config()
+    };
+    assert!(matches!(
+        SyntheticSource::new(&too_slow, Duration::ZERO),
+        Err(SyntheticError::Invalid { field: "fps", .. })
+    ));
+    // The slowest rate that fits: 90 000 × 47 721 < 2^32 ticks.
+    let slowest = SyntheticConfig {
+        fps: (1, 47_721),
+        video_bitrate_bps: 1_000,
+        audio: None,
+        ..config()
+    };
+    let mut source = SyntheticSource::new(&slowest, Duration::ZERO).unwrap();
+    let first = source.poll_next(Duration::ZERO).unwrap();
+    assert_eq!(first.duration, 90_000 * 47_721);
+}
+
+#[test]
 fn bad_configs_are_errors() {
     let bad = [
         SyntheticConfig {
