@@ -142,10 +142,16 @@ fn read_object_type(r: &mut BitReader<'_>) -> Result<u8, AacError> {
 }
 
 /// Reads a sampling frequency index and, for index 15, the explicit 24-bit
-/// rate (reported as `explicit_field` when it is cut short).
+/// rate (reported as `explicit_field` when it is cut short or 0 Hz: the
+/// rate becomes a track timescale, which must not be 0).
 fn read_sample_rate(r: &mut BitReader<'_>, explicit_field: &'static str) -> Result<u32, AacError> {
     match r.read(4, "samplingFrequencyIndex")? as u8 {
-        15 => r.read(24, explicit_field),
+        15 => match r.read(24, explicit_field)? {
+            0 => Err(AacError::ZeroSampleRate {
+                field: explicit_field,
+            }),
+            rate => Ok(rate),
+        },
         index => SAMPLE_RATES
             .get(usize::from(index))
             .copied()

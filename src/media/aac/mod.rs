@@ -64,6 +64,10 @@ pub enum AacError {
     /// A reserved sampling frequency index (13 or 14, or 15 in ADTS).
     #[error("reserved sampling frequency index {index}")]
     FrequencyIndex { index: u8 },
+    /// An explicit (24-bit) sampling frequency of 0 Hz in an
+    /// AudioSpecificConfig: no clock can run at it.
+    #[error("AudioSpecificConfig has an explicit {field} of 0 Hz")]
+    ZeroSampleRate { field: &'static str },
     /// Audio object type 0 ("null") in an AudioSpecificConfig.
     #[error("audio object type 0 in AudioSpecificConfig")]
     NullObjectType,

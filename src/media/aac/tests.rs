@@ -84,6 +84,28 @@ fn asc_errors_say_what_and_where() {
     }
 }
 
+#[test]
+fn explicit_zero_sample_rate_is_an_error() {
+    // AAC-LC, frequency index 15 with an explicit 24-bit rate of 0, stereo.
+    let zero = [0x17, 0x80, 0x00, 0x00, 0x10];
+    let error = AacError::ZeroSampleRate {
+        field: "samplingFrequency",
+    };
+    assert_eq!(AudioSpecificConfig::parse(&zero), Err(error.clone()));
+    assert_eq!(AacOutput::parse(&zero), Err(error));
+    // HE-AAC whose explicit extension rate is 0.
+    let zero_extension = [0x29, 0x97, 0x80, 0x00, 0x00, 0x08, 0x00];
+    assert_eq!(
+        AacOutput::parse(&zero_extension),
+        Err(AacError::ZeroSampleRate {
+            field: "extensionSamplingFrequency"
+        })
+    );
+    // A nonzero explicit rate still parses.
+    let explicit = [0x17, 0x80, 0x0e, 0x5b, 0x10];
+    assert_eq!(AacOutput::parse(&explicit).unwrap().sample_rate, 7350);
+}
+
 fn header(crc: Option<u16>, payload: usize) -> AdtsHeader {
     let frame_length = (ADTS_HEADER_LEN + payload + if crc.is_some() { 2 } else { 0 }) as u16;
     AdtsHeader {
