@@ -24,7 +24,7 @@ pub const NAL_AUD: u8 = 9;
 pub const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
 /// Errors in H.264 data.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum H264Error {
     /// A length-prefixed NAL unit runs past the end of the buffer.
     #[error("NAL unit at byte {offset} claims {length} bytes, only {available} remain")]

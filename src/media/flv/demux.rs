@@ -3,14 +3,20 @@
 //! Sequence headers define the tracks (video = [`VIDEO_TRACK`], audio =
 //! [`AUDIO_TRACK`]); media tags before them are an error. A tag whose body
 //! is malformed is consumed before its error is returned, so a caller may
-//! keep feeding the demuxer after such an error. In-band parameter sets and
-//! access unit delimiters are removed (canonical form).
+//! keep feeding the demuxer after such an error: the next call continues
+//! after the bad tag. Units parsed before a bad tag are never lost: a call
+//! returns them, and the error comes from the next call (or [`finish`]).
+//! Encrypted (filtered) tags cannot be read; they are skipped, and the
+//! first one is reported as [`FlvError::Unsupported`]. In-band parameter
+//! sets and access unit delimiters are removed (canonical form).
+//!
+//! [`finish`]: FlvDemuxer::finish
 
 use std::time::Duration;
 
 use super::mux::{CODEC_AVC, FORMAT_AAC};
 use super::script::{frame_rate_of, read_metadata, Value};
-use super::tag::{parse_header, parse_tag, FlvTag, TagKind};
+use super::tag::{parse_header, parse_tag, FlvTag, ParsedTag, TagKind};
 use super::{rescale, FlvError, AUDIO_TRACK, VIDEO_TRACK};
 use crate::media::aac::AacOutput;
 use crate::media::h264::{avcc_to_annex_b, canonicalize, parse_avcc, sps_dimensions};
@@ -34,6 +40,12 @@ pub struct FlvDemuxer {
     audio: Option<(Track, u32)>,
     /// From `onMetaData`.
     frame_rate: Option<(u32, u32)>,
+    /// An error met after units that were returned first; the next call
+    /// reports it.
+    deferred: Option<FlvError>,
+    /// Whether an encrypted tag has been reported (later ones are skipped
+    /// silently).
+    filtered_reported: bool,
 }
 
 impl FlvDemuxer {
@@ -53,19 +65,38 @@ impl FlvDemuxer {
 
     /// Feeds `data`; returns the access units of every tag it completes, in
     /// tag order. Incomplete trailing bytes wait for the next call.
+    ///
+    /// Parsing stops at a malformed tag (consumed). If units came before
+    /// it, they are returned and the error waits for the next call, which
+    /// returns only the error and keeps its `data`; the call after that
+    /// parses on from the bad tag. To drain bytes already fed after an
+    /// error, call again with no data.
     pub fn handle_input(&mut self, data: &[u8]) -> Result<Vec<AccessUnit>, FlvError> {
         self.pending.extend_from_slice(data);
+        if let Some(error) = self.deferred.take() {
+            return Err(error);
+        }
         let mut out = Vec::new();
         let result = self.parse_pending(&mut out);
         self.pending.drain(..self.cursor);
         self.base += self.cursor;
         self.cursor = 0;
-        result.map(|()| out)
+        match result {
+            Ok(()) => Ok(out),
+            Err(error) if out.is_empty() => Err(error),
+            Err(error) => {
+                self.deferred = Some(error);
+                Ok(out)
+            }
+        }
     }
 
-    /// Declares the end of the stream: an error if it stopped inside the
-    /// header or a tag.
+    /// Declares the end of the stream: an error if one is still waiting to
+    /// be reported, or if the stream stopped inside the header or a tag.
     pub fn finish(&self) -> Result<(), FlvError> {
+        if let Some(error) = &self.deferred {
+            return Err(error.clone());
+        }
         let rest = &self.pending[self.cursor..];
         if !self.header_seen {
             parse_header(rest)?;
@@ -88,14 +119,24 @@ impl FlvDemuxer {
         }
         loop {
             let offset = self.base + self.cursor;
-            let (tag, len) = match parse_tag(&self.pending[self.cursor..], offset) {
+            let (parsed, len) = match parse_tag(&self.pending[self.cursor..], offset) {
                 Ok(parsed) => parsed,
                 Err(e) if e.is_incomplete() => return Ok(()),
                 Err(e) => return Err(e),
             };
+            // Consumed before it is interpreted, so an error never stalls.
             self.cursor += len;
-            if let Some(tag) = tag {
-                out.extend(self.handle_tag(tag, offset)?);
+            match parsed {
+                ParsedTag::Tag(tag) => out.extend(self.handle_tag(tag, offset)?),
+                ParsedTag::Other => {}
+                ParsedTag::Filtered { type_byte } if !self.filtered_reported => {
+                    self.filtered_reported = true;
+                    return Err(FlvError::Unsupported {
+                        what: "encrypted (filtered) tag, skipped",
+                        value: u32::from(type_byte),
+                    });
+                }
+                ParsedTag::Filtered { .. } => {}
             }
         }
     }

@@ -38,7 +38,7 @@ pub const VIDEO_TRACK: u32 = 1;
 pub const AUDIO_TRACK: u32 = 2;
 
 /// Errors while muxing or demuxing FLV.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum FlvError {
     /// The input ends inside a header or tag (more bytes may complete it).
     #[error("{what} at byte {offset} needs {needed} bytes, only {available} remain")]

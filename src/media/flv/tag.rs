@@ -14,6 +14,10 @@ pub const HEADER_LEN: usize = 9;
 pub const TAG_HEADER_LEN: usize = 11;
 /// Largest tag body (24-bit size field), bytes.
 pub const MAX_BODY: usize = 0xff_ffff;
+/// Largest `DataOffset` the header may declare, bytes. Version 1 headers
+/// are 9 bytes; the limit leaves room for padding while keeping a hostile
+/// 32-bit offset from making a reader buffer gigabytes before the first tag.
+pub const MAX_DATA_OFFSET: usize = 1024;
 
 /// What a tag carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +126,11 @@ pub fn parse_header(data: &[u8]) -> Result<usize, FlvError> {
             reason: format!("data offset {offset}"),
         });
     }
+    if offset > MAX_DATA_OFFSET {
+        return Err(FlvError::BadHeader {
+            reason: format!("data offset {offset} exceeds the {MAX_DATA_OFFSET}-byte limit"),
+        });
+    }
     let first_tag = offset.checked_add(4).ok_or(FlvError::BadHeader {
         reason: "data offset overflows".into(),
     })?;
@@ -131,11 +140,26 @@ pub fn parse_header(data: &[u8]) -> Result<usize, FlvError> {
     Ok(first_tag)
 }
 
+/// What [`parse_tag`] found in one complete tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParsedTag {
+    /// An audio, video or script tag.
+    Tag(FlvTag),
+    /// A tag of another type, which this module skips.
+    Other,
+    /// An encrypted tag (the `Filter` bit set): its body cannot be read
+    /// without the key, so it is skipped too.
+    Filtered {
+        /// The tag's first byte (filter bit and type).
+        type_byte: u8,
+    },
+}
+
 /// Parses the tag at the start of `data` (`offset` is its position in the
-/// stream, for errors). Returns the tag and the bytes it took, including
-/// its previous-tag-size field. `Ok(None)` for a tag type this module
-/// skips, with its length.
-pub fn parse_tag(data: &[u8], offset: usize) -> Result<(Option<FlvTag>, usize), FlvError> {
+/// stream, for errors). Returns what it holds and the bytes it took,
+/// including its previous-tag-size field; a skipped tag has a length too,
+/// so the caller can step over it.
+pub fn parse_tag(data: &[u8], offset: usize) -> Result<(ParsedTag, usize), FlvError> {
     let available = data.len();
     let head = data.get(..TAG_HEADER_LEN).ok_or(FlvError::Truncated {
         what: "tag header",
@@ -155,20 +179,18 @@ pub fn parse_tag(data: &[u8], offset: usize) -> Result<(Option<FlvTag>, usize), 
             available,
         })?;
     if head[0] & 0x20 != 0 {
-        return Err(FlvError::Unsupported {
-            what: "encrypted (filtered) tag",
-            value: u32::from(head[0]),
-        });
+        let type_byte = head[0];
+        return Ok((ParsedTag::Filtered { type_byte }, total));
     }
     let timestamp = u32::from_be_bytes([head[7], head[4], head[5], head[6]]);
     let kind = match head[0] & 0x1f {
         8 => TagKind::Audio,
         9 => TagKind::Video,
         18 => TagKind::Script,
-        _ => return Ok((None, total)),
+        _ => return Ok((ParsedTag::Other, total)),
     };
     Ok((
-        Some(FlvTag {
+        ParsedTag::Tag(FlvTag {
             kind,
             timestamp,
             body: body.to_vec(),

@@ -180,6 +180,145 @@ fn misuse_is_an_error() {
     );
 }
 
+/// The header and sequence headers, `before` media units, then `after`.
+fn file_with(aus: &[AccessUnit], before: usize, middle: &[u8]) -> Vec<u8> {
+    let tracks = synthetic_tracks();
+    let muxer = FlvMuxer::new(&tracks).unwrap();
+    let mut file = muxer.header().unwrap();
+    for au in &aus[..before] {
+        file.extend(muxer.write(au).unwrap());
+    }
+    file.extend_from_slice(middle);
+    for au in &aus[before..] {
+        file.extend(muxer.write(au).unwrap());
+    }
+    file
+}
+
+/// A complete tag of `kind` with `body`, its type byte or-ed with `flags`.
+fn raw_tag(kind: TagKind, flags: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let tag = FlvTag {
+        kind,
+        timestamp: 0,
+        body: body.to_vec(),
+    };
+    write_tag(&mut out, &tag).unwrap();
+    out[0] |= flags;
+    out
+}
+
+#[test]
+fn encrypted_tags_are_skipped_and_reported_once() {
+    let aus = synthetic_aus(20);
+    let (_, all) = demux(&mux(&synthetic_tracks(), &aus)).unwrap();
+    // An encrypted AAC frame before each unit from the 11th on.
+    let encrypted = raw_tag(TagKind::Audio, 0x20, &[0xaf, 0x01, 0x00]);
+    let muxer = FlvMuxer::new(&synthetic_tracks()).unwrap();
+    let mut file = muxer.header().unwrap();
+    for (i, au) in aus.iter().enumerate() {
+        if i >= 10 {
+            file.extend_from_slice(&encrypted);
+        }
+        file.extend(muxer.write(au).unwrap());
+    }
+    let mut demuxer = FlvDemuxer::new();
+    let mut got = demuxer.handle_input(&file).unwrap();
+    assert_eq!(got.len(), 10, "the units before the encrypted tag");
+    assert!(matches!(
+        demuxer.handle_input(&[]),
+        Err(FlvError::Unsupported { value: 0x28, .. })
+    ));
+    // Later encrypted tags are skipped without another report.
+    got.extend(demuxer.handle_input(&[]).unwrap());
+    demuxer.finish().unwrap();
+    assert_eq!(got, all);
+    // Fed one byte at a time, the stream never stalls.
+    let mut demuxer = FlvDemuxer::new();
+    let (mut bytewise, mut errors) = (Vec::new(), 0);
+    for byte in &file {
+        match demuxer.handle_input(std::slice::from_ref(byte)) {
+            Ok(units) => bytewise.extend(units),
+            Err(_) => errors += 1,
+        }
+    }
+    bytewise.extend(demuxer.handle_input(&[]).unwrap());
+    assert_eq!((bytewise, errors), (all, 1));
+}
+
+#[test]
+fn units_before_a_bad_tag_are_returned_and_feeding_continues() {
+    let aus = synthetic_aus(20);
+    let (_, all) = demux(&mux(&synthetic_tracks(), &aus)).unwrap();
+    // An AVC packet of type 7, which does not exist.
+    let bad = raw_tag(TagKind::Video, 0, &[0x27, 7, 0, 0, 0]);
+    let file = file_with(&aus, 12, &bad);
+    let mut demuxer = FlvDemuxer::new();
+    let mut got = demuxer.handle_input(&file).unwrap();
+    assert_eq!(got[..], all[..12]);
+    // The error comes next; bytes fed with it are kept.
+    let (head, tail) = file.split_at(file.len() - 30);
+    let mut demuxer = FlvDemuxer::new();
+    got = demuxer.handle_input(head).unwrap();
+    assert!(matches!(
+        demuxer.handle_input(tail),
+        Err(FlvError::BadTag { what: "video", .. })
+    ));
+    got.extend(demuxer.handle_input(&[]).unwrap());
+    demuxer.finish().unwrap();
+    assert_eq!(got, all);
+    // A whole-file demux still fails on the bad tag.
+    assert!(matches!(demux(&file), Err(FlvError::BadTag { .. })));
+    // An error waiting to be reported fails `finish`.
+    let mut demuxer = FlvDemuxer::new();
+    assert_eq!(
+        demuxer
+            .handle_input(&file[..file.len() - 30])
+            .unwrap()
+            .len(),
+        12
+    );
+    assert!(matches!(demuxer.finish(), Err(FlvError::BadTag { .. })));
+}
+
+#[test]
+fn huge_header_data_offset_is_rejected() {
+    let mut demuxer = FlvDemuxer::new();
+    assert!(matches!(
+        demuxer.handle_input(b"FLV\x01\x05\xff\xff\xff\xf0"),
+        Err(FlvError::BadHeader { .. })
+    ));
+    assert!(matches!(
+        demux(b"FLV\x01\x05\x00\x00\x04\x01"),
+        Err(FlvError::BadHeader { .. })
+    ));
+    // Up to the limit, padding after the header is skipped.
+    let aus = synthetic_aus(10);
+    let file = mux(&synthetic_tracks(), &aus);
+    let mut padded = file[..HEADER_LEN].to_vec();
+    padded[5..9].copy_from_slice(&(tag::MAX_DATA_OFFSET as u32).to_be_bytes());
+    padded.resize(tag::MAX_DATA_OFFSET, 0);
+    padded.extend_from_slice(&file[HEADER_LEN..]);
+    assert_eq!(demux(&padded).unwrap(), demux(&file).unwrap());
+}
+
+#[test]
+fn aac_sequence_header_with_a_zero_sample_rate_is_an_error() {
+    let tracks = synthetic_tracks();
+    let muxer = FlvMuxer::new(&tracks[..1]).unwrap();
+    let mut file = muxer.header().unwrap();
+    // AAC-LC with an explicit sampling frequency of 0 Hz.
+    file.extend(raw_tag(
+        TagKind::Audio,
+        0,
+        &[0xaf, 0x00, 0x17, 0x80, 0x00, 0x00, 0x10],
+    ));
+    assert!(matches!(
+        demux(&file),
+        Err(FlvError::BadTag { what: "audio", .. })
+    ));
+}
+
 #[test]
 fn ffmpeg_flv_demuxes_and_remuxes_to_identical_frames() {
     let dir = scratch_dir("flv-interop");
