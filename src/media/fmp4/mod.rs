@@ -107,6 +107,17 @@ pub enum Fmp4Error {
         size: u32,
         available: usize,
     },
+    /// A sample's data overlaps bytes an earlier sample of the segment
+    /// already took.
+    #[error(
+        "track {track}: sample of {size} bytes at byte {offset} overlaps the sample at bytes {previous:?}"
+    )]
+    SampleOverlap {
+        track: u32,
+        offset: u64,
+        size: u32,
+        previous: std::ops::Range<u64>,
+    },
 }
 
 impl Fmp4Error {

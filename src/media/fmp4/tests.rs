@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mp4_atom::{Decode, Moof};
+use mp4_atom::{Decode, Encode, Mfhd, Moof, Tfhd, Traf, Trun, TrunEntry, TrunSamples};
 
 use super::demux::capture_time_of;
 use super::testkit::*;
@@ -159,6 +159,144 @@ fn missing_boxes_and_unknown_tracks_are_errors() {
         Fmp4Muxer::new(&[h265]),
         Err(Fmp4Error::UnsupportedCodec { .. })
     ));
+}
+
+/// A segment of one `moof` with `trafs` and an `mdat` holding `body`.
+/// Every `trun` data offset of `Some(n)` becomes the distance from the
+/// `moof` start to byte `n` of the `mdat` body.
+fn segment(mut trafs: Vec<Traf>, body: &[u8]) -> Vec<u8> {
+    let encode = |trafs: &[Traf]| {
+        let moof = Moof {
+            mfhd: Mfhd { sequence_number: 1 },
+            traf: trafs.to_vec(),
+        };
+        let mut out = Vec::new();
+        moof.encode(&mut out).unwrap();
+        out
+    };
+    let moof_len = encode(&trafs).len() as i32;
+    for trun in trafs.iter_mut().flat_map(|t| t.trun.iter_mut()) {
+        trun.data_offset = trun.data_offset.map(|n| moof_len + 8 + n);
+    }
+    let mut out = encode(&trafs);
+    assert_eq!(out.len() as i32, moof_len);
+    out.extend_from_slice(&(8 + body.len() as u32).to_be_bytes());
+    out.extend_from_slice(b"mdat");
+    out.extend_from_slice(body);
+    out
+}
+
+fn traf(track_id: u32, default_base_is_moof: bool, trun: Vec<Trun>) -> Traf {
+    Traf {
+        tfhd: Tfhd {
+            track_id,
+            default_sample_duration: Some(1024),
+            default_base_is_moof,
+            ..Default::default()
+        },
+        trun,
+        ..Default::default()
+    }
+}
+
+fn run_of(data_offset: Option<i32>, sizes: &[u32]) -> Trun {
+    let entries = sizes.iter().map(|&size| TrunEntry {
+        size: Some(size),
+        ..Default::default()
+    });
+    Trun {
+        data_offset,
+        samples: TrunSamples::Explicit(entries.collect()),
+    }
+}
+
+#[test]
+fn truns_cannot_amplify_a_segment() {
+    let init = Fmp4Muxer::new(&synthetic_tracks())
+        .unwrap()
+        .init_segment()
+        .to_vec();
+    // 200 count-only runs of 4000 empty samples, all at the same offset:
+    // each run alone is within the segment's size, together 800 000 units.
+    let runs = (0..200).map(|_| Trun {
+        data_offset: Some(0),
+        samples: TrunSamples::Inherited {
+            count: 4000,
+            first_flags: None,
+        },
+    });
+    let mut empty = traf(2, true, runs.collect());
+    empty.tfhd.default_sample_size = Some(0);
+    let seg = segment(vec![empty], &[]);
+    let mut demuxer = Fmp4Demuxer::new(&init).unwrap();
+    assert!(matches!(
+        demuxer.handle_segment(&seg),
+        Err(Fmp4Error::OutOfRange { track: 2, .. })
+    ));
+    // Runs that read the same bytes again.
+    let body = [1, 2, 3, 4, 5, 6, 7, 8];
+    let twice = traf(
+        2,
+        true,
+        vec![run_of(Some(0), &[4, 4]), run_of(Some(2), &[2])],
+    );
+    assert!(matches!(
+        demuxer.handle_segment(&segment(vec![twice], &body)),
+        Err(Fmp4Error::SampleOverlap {
+            track: 2,
+            offset: _,
+            size: 2,
+            ..
+        })
+    ));
+    // More samples than mdat bytes, even without overlap.
+    let many = traf(2, true, vec![run_of(Some(0), &[0; 9])]);
+    assert!(demuxer.handle_segment(&segment(vec![many], &body)).is_err());
+    // Within the budget, distinct ranges still demux.
+    let fine = traf(2, true, vec![run_of(Some(4), &[4]), run_of(Some(0), &[4])]);
+    let units = demuxer.handle_segment(&segment(vec![fine], &body)).unwrap();
+    let data: Vec<_> = units.iter().map(|u| u.data.clone()).collect();
+    assert_eq!(data, [vec![5, 6, 7, 8], vec![1, 2, 3, 4]]);
+}
+
+#[test]
+fn later_traf_without_default_base_is_moof_continues_after_the_previous() {
+    let init = Fmp4Muxer::new(&synthetic_tracks())
+        .unwrap()
+        .init_segment()
+        .to_vec();
+    // Video (one 2-byte NAL unit, AVCC) then audio (3 bytes).
+    let body = [0, 0, 0, 2, 0x65, 0x88, 1, 2, 3];
+    let video = traf(1, false, vec![run_of(Some(0), &[6])]);
+    let mut audio = traf(2, false, vec![run_of(None, &[3])]);
+    // An explicit offset of 0 from the implicit base: the end of the
+    // video data, not the moof start.
+    let mut demuxer = Fmp4Demuxer::new(&init).unwrap();
+    let units = demuxer
+        .handle_segment(&segment(vec![video.clone(), audio.clone()], &body))
+        .unwrap();
+    assert_eq!(units[1].data, [1, 2, 3]);
+    audio.trun[0].data_offset = Some(0);
+    let mut seg = segment(vec![video.clone(), audio.clone()], &body);
+    // `segment` moved the audio offset to the mdat body; put it back to 0
+    // relative to its base.
+    let moof = Moof::decode(&mut seg.as_slice()).unwrap();
+    let mut moof = moof;
+    moof.traf[1].trun[0].data_offset = Some(0);
+    let mut fixed = Vec::new();
+    moof.encode(&mut fixed).unwrap();
+    seg.splice(..fixed.len(), fixed);
+    let units = demuxer.handle_segment(&seg).unwrap();
+    assert_eq!(units[0].data, [0, 0, 0, 1, 0x65, 0x88]);
+    assert_eq!(units[1].data, [1, 2, 3]);
+    // With default-base-is-moof, offsets count from the moof again (here
+    // `segment` makes them count from the mdat body).
+    audio.tfhd.default_base_is_moof = true;
+    audio.trun[0].data_offset = Some(6);
+    let units = demuxer
+        .handle_segment(&segment(vec![video, audio], &body))
+        .unwrap();
+    assert_eq!(units[1].data, [1, 2, 3]);
 }
 
 #[test]
