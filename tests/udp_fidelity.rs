@@ -83,6 +83,10 @@ fn fidelity_udp_loss_and_delay() {
     assert_eq!(stream.received, r.received);
     // Every link is longer than a tick, so every packet was on time.
     for host in &r.report.hosts {
-        assert_eq!(host.nic.late_frames, 0, "{}: frames delivered late", host.name);
+        assert_eq!(
+            host.nic.late_frames, 0,
+            "{}: frames delivered late",
+            host.name
+        );
     }
 }
