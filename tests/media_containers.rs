@@ -4,9 +4,9 @@
 //! decode errors); our demuxers read what ffmpeg writes; and the synthetic
 //! source, muxed to TS, is H.264 + AAC at its configured rate and GOP.
 //!
-//! Timestamps are shifted 10 s forward before muxing: the fixture starts
-//! with negative ones (AAC priming, B-frame decode times), which TS, FLV and
-//! an fMP4 base time cannot carry, and which live publishers never send.
+//! The fixture's access units are muxed as the file source gives them: it
+//! shifts the file's negative timestamps (AAC priming, B-frame decode
+//! times), which TS, FLV and an fMP4 base time cannot carry, to start at 0.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,32 +17,18 @@ use streamsim::media::synthetic::{SyntheticAudio, SyntheticConfig, SyntheticSour
 use streamsim::media::ts::{TsDemuxer, TsEvent, TsMuxConfig, TsMuxer};
 use streamsim::media::{flv, fmp4, AccessUnit, Codec, CodecConfig, Source, Track};
 
-const SHIFT_S: i64 = 10;
-
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name)
 }
 
-/// The fixture's tracks and access units, shifted to start after 0.
+/// The fixture's tracks and access units (timestamps from 0).
 fn clip() -> Demuxed {
     let source = FileSource::open(fixture("clip.mp4"), Duration::ZERO).expect("the fixture opens");
-    let tracks = source.tracks().to_vec();
-    let aus = source
-        .access_units()
-        .iter()
-        .map(|au| {
-            let scale = tracks.iter().find(|t| t.id == au.track).unwrap().timescale;
-            let shift = SHIFT_S * i64::from(scale);
-            AccessUnit {
-                pts: au.pts + shift,
-                dts: au.dts + shift,
-                ..au.clone()
-            }
-        })
-        .collect();
-    (tracks, aus)
+    let aus = source.access_units().to_vec();
+    assert_eq!(aus.iter().map(|a| a.dts).min(), Some(0), "starts at 0");
+    (source.tracks().to_vec(), aus)
 }
 
 /// What a demuxer gives back: tracks and access units.

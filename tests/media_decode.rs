@@ -122,9 +122,11 @@ fn looped_pts_mapped_back_check_clean() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clip.mp4");
     let mut source = FileSource::open(path, Duration::ZERO).expect("fixture opens");
     let period = 901_920; // the clip's loop period in 90 kHz ticks
+    let first = video.iter().map(|u| u.pts).min().expect("video");
     let mut second_loop = Vec::new();
     while let Some(unit) = source.poll_next(Duration::from_secs(21)) {
-        if unit.track == track.id && unit.pts >= period && unit.pts < 2 * period {
+        let pts = unit.pts - first;
+        if unit.track == track.id && pts >= period && pts < 2 * period {
             second_loop.push(AccessUnit {
                 pts: unit.pts - period,
                 dts: unit.dts - period,
@@ -187,4 +189,54 @@ fn is_p_slice(unit: &AccessUnit) -> bool {
                 .get(1)
                 .is_some_and(|b| b >> 6 == 0b11 || b >> 2 == 0b10_0110)
     })
+}
+
+/// Timestamps as FLV and RTMP keep them: rounded to the millisecond, then
+/// back to 90 kHz.
+fn via_milliseconds(units: &[AccessUnit]) -> Vec<AccessUnit> {
+    let ms = |t: i64| (t * 1000 + 45_000).div_euclid(90_000) * 90;
+    units
+        .iter()
+        .map(|u| AccessUnit {
+            pts: ms(u.pts),
+            dts: ms(u.dts),
+            ..u.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn millisecond_timestamps_match_the_nearest_frame() {
+    let (track, video) = fixture();
+    let check = DecodeCheck::new(&track, &video).expect("reference decodes");
+    assert_eq!(check.frame_duration(), 3000, "30 fps at 90 kHz");
+    let received = via_milliseconds(&video);
+    assert!(received.iter().zip(&video).any(|(r, v)| r.pts != v.pts));
+    let report = check.check(&received).expect("check runs");
+    assert_eq!((report.clean, report.damaged, report.missing), (300, 0, 0));
+    // Half a frame or more away matches nothing: those frames are missing.
+    let off: Vec<AccessUnit> = video
+        .iter()
+        .map(|u| AccessUnit {
+            pts: u.pts + if u.keyframe { 0 } else { 1500 },
+            ..u.clone()
+        })
+        .collect();
+    let report = check.check(&off).expect("check runs");
+    assert_eq!((report.clean, report.missing), (5, 295));
+}
+
+#[test]
+fn ffmpeg_stays_quiet_on_damaged_streams() {
+    let (track, video) = fixture();
+    let check = DecodeCheck::new(&track, &video).expect("reference decodes");
+    let mut received = video.clone();
+    let half = received[10].data.len() / 2;
+    received[10].data.truncate(half);
+    check.check(&received).expect("check runs");
+    // The decoder's concealment messages never reach the terminal.
+    assert!(matches!(
+        ffmpeg_next::util::log::get_level(),
+        Ok(ffmpeg_next::util::log::Level::Quiet)
+    ));
 }

@@ -9,7 +9,15 @@
 //! an earlier frame in decode order since the last keyframe was damaged or
 //! missing (it may reference that frame: "undecodable until the next IDR").
 //! Received units are matched to the source by pts, so a caller checking a
-//! looped stream maps pts back into the clip first.
+//! looped stream maps pts back into the clip first. A pts the source has
+//! matches exactly; any other matches the nearest source pts less than half
+//! a frame duration away (the track's frame duration, see
+//! [`DecodeCheck::frame_duration`]), so that timestamps rounded by a
+//! container (FLV and RTMP keep milliseconds) still find their frame.
+//!
+//! FFmpeg's log is silenced (see [`crate::media::file_source`]): the
+//! decoder's concealment messages are what the check measures, not news for
+//! the user's terminal.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,15 +150,55 @@ impl DecodeCheck {
         self.reference.len()
     }
 
-    /// Decodes `received` (units of other tracks and pts the source does not
-    /// have are ignored; of duplicates the first counts) and judges every
-    /// source frame.
+    /// The track's frame duration in its timescale: from the nominal frame
+    /// rate, or else the smallest pts step between source frames (at least
+    /// 1 tick).
+    pub fn frame_duration(&self) -> i64 {
+        let nominal = self.track.frame_rate.and_then(|(num, den)| {
+            let ticks = u64::from(self.track.timescale) * u64::from(den) / u64::from(num.max(1));
+            i64::try_from(ticks).ok().filter(|&t| t > 0)
+        });
+        let step = || {
+            let pts: Vec<i64> = self.reference.keys().copied().collect();
+            pts.windows(2).map(|w| w[1].saturating_sub(w[0])).min()
+        };
+        nominal.or_else(step).unwrap_or(1).max(1)
+    }
+
+    /// The source pts a received pts stands for: itself when the source has
+    /// it, else the nearest source pts less than half a frame duration away
+    /// (the earlier one on a tie), else none.
+    fn match_pts(&self, pts: i64) -> Option<i64> {
+        if self.reference.contains_key(&pts) {
+            return Some(pts);
+        }
+        let below = self.reference.range(..pts).next_back().map(|(&p, _)| p);
+        let above = self.reference.range(pts..).next().map(|(&p, _)| p);
+        let distance = |p: i64| (i128::from(p) - i128::from(pts)).unsigned_abs();
+        let nearest = match (below, above) {
+            (Some(b), Some(a)) => Some(if distance(a) < distance(b) { a } else { b }),
+            (b, a) => b.or(a),
+        }?;
+        // Strictly less than half a frame: 2 · distance < frame duration.
+        let frame = self.frame_duration().unsigned_abs() as u128;
+        (2 * distance(nearest) < frame).then_some(nearest)
+    }
+
+    /// Decodes `received` (units of other tracks and pts matching no source
+    /// frame are ignored; of duplicates, the first unit matching a source
+    /// frame counts) and judges every source frame.
     pub fn check(&self, received: &[AccessUnit]) -> Result<DecodeReport, DecodeCheckError> {
-        let units: Vec<&AccessUnit> = self
-            .decode_order(received)
-            .into_iter()
-            .filter(|u| self.reference.contains_key(&u.pts))
+        let mut seen = BTreeSet::new();
+        let mut matched: Vec<AccessUnit> = received
+            .iter()
+            .filter(|u| u.track == self.track.id)
+            .filter_map(|u| {
+                let pts = self.match_pts(u.pts)?;
+                seen.insert(pts).then(|| AccessUnit { pts, ..u.clone() })
+            })
             .collect();
+        matched.sort_by_key(|u| u.dts);
+        let units: Vec<&AccessUnit> = matched.iter().collect();
         let arrived: BTreeSet<i64> = units.iter().map(|u| u.pts).collect();
         let mut decoded: BTreeMap<i64, Decoded> = BTreeMap::new();
         let errors = self.decode(&units, |pts, y, error| {
@@ -267,7 +315,7 @@ impl DecodeCheck {
 /// concealed rather than failing on them.
 fn open_decoder(codec: Codec) -> Result<ff::decoder::Video, DecodeCheckError> {
     let ffe = |stage| move |source| DecodeCheckError::Ffmpeg { stage, source };
-    ff::init().map_err(ffe("initialise"))?;
+    crate::media::file_source::init_ffmpeg().map_err(ffe("initialise"))?;
     let id = if codec == Codec::H265 {
         ff::codec::Id::HEVC
     } else {

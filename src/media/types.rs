@@ -96,7 +96,9 @@ pub struct AccessUnit {
 /// A live source of access units, paced in simulated time (sans-IO).
 ///
 /// Pacing: an access unit's `capture_time` is the source's start time plus
-/// its presentation time (pts relative to the first pts of its track). Units
+/// its presentation time, counted from one zero shared by all tracks: the
+/// earliest first pts of any track, as a time (so units of different tracks
+/// presented at the same instant are captured at the same instant). Units
 /// come out in decode order per track, tracks interleaved by release time,
 /// where a unit's release time is the latest capture time of any unit of its
 /// track up to it in decode order (an encoder cannot emit a picture before it

@@ -5,7 +5,9 @@
 //! Invariants: units come back in file order; parameter sets found in band
 //! join the track's configuration (in order of first appearance) instead of
 //! staying in the units; a packet of several ADTS frames becomes one unit
-//! per frame, and a malformed one is an error, never passed on.
+//! per frame, and a malformed one is an error, never passed on; reading
+//! gives up after [`MAX_INVALID_READS`] unreadable packets in a row, so a
+//! corrupt file is an error rather than an endless loop.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,10 +15,14 @@ use std::time::Duration;
 use ffmpeg_next as ff;
 
 use super::hevc::{canonicalize_h265, h265_config};
-use super::{rescale, FileSourceError, VIDEO_TIMESCALE};
+use super::{rescale, FileSourceError, MAX_TIMESTAMP, VIDEO_TIMESCALE};
 use crate::media::aac::{self, AacError};
 use crate::media::h264;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
+
+/// How many reads in a row may fail with invalid data (FFmpeg skipping
+/// garbage it cannot resync past) before the file counts as unreadable.
+pub(super) const MAX_INVALID_READS: usize = 64;
 
 /// How a stream's packets frame their NAL units or audio frames.
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +55,7 @@ pub(super) fn demux(path: &Path) -> Result<(Vec<Track>, Vec<AccessUnit>), FileSo
         stage,
         reason: e.to_string(),
     };
-    ff::init().map_err(|e| ff_err("initialise", e))?;
+    super::init_ffmpeg().map_err(|e| ff_err("initialise", e))?;
     let mut input = ff::format::input(path).map_err(|e| ff_err("open the file", e))?;
     let mut streams = Vec::new();
     for stream in input.streams() {
@@ -66,13 +72,7 @@ pub(super) fn demux(path: &Path) -> Result<(Vec<Track>, Vec<AccessUnit>), FileSo
     let mut order = Vec::new();
     let mut packet = ff::Packet::empty();
     let mut count = 0usize;
-    loop {
-        match packet.read(&mut input) {
-            Ok(()) => {}
-            Err(ff::Error::Eof) => break,
-            Err(ff::Error::InvalidData) => continue,
-            Err(e) => return Err(ff_err("read a packet", e)),
-        }
+    while read_packet(path, || packet.read(&mut input))? {
         count += 1;
         let Some(s) = streams.iter_mut().find(|s| s.index == packet.stream()) else {
             continue;
@@ -90,6 +90,38 @@ pub(super) fn demux(path: &Path) -> Result<(Vec<Track>, Vec<AccessUnit>), FileSo
         }
     }
     finish(path, streams, &order)
+}
+
+/// Calls `read` until it reads a packet (`true`) or reaches the end of the
+/// file (`false`), skipping invalid data up to [`MAX_INVALID_READS`]
+/// failures in a row.
+pub(super) fn read_packet(
+    path: &Path,
+    mut read: impl FnMut() -> Result<(), ff::Error>,
+) -> Result<bool, FileSourceError> {
+    let mut invalid = 0;
+    loop {
+        match read() {
+            Ok(()) => return Ok(true),
+            Err(ff::Error::Eof) => return Ok(false),
+            Err(ff::Error::InvalidData) => {
+                invalid += 1;
+                if invalid >= MAX_INVALID_READS {
+                    return Err(FileSourceError::Unreadable {
+                        path: path.to_owned(),
+                        count: invalid,
+                    });
+                }
+            }
+            Err(e) => {
+                return Err(FileSourceError::Demux {
+                    path: path.to_owned(),
+                    stage: "read a packet",
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
 }
 
 /// Fills durations the container left out and parameter sets it carried in
@@ -124,15 +156,17 @@ fn finish(
 }
 
 /// Units with duration 0 get the dts distance to the next unit (the last one
-/// keeps the previous distance).
-fn fill_durations(units: &mut [AccessUnit]) {
+/// keeps the previous distance; a distance that does not fit a `u32` is not
+/// one).
+pub(super) fn fill_durations(units: &mut [AccessUnit]) {
     let mut by_dts: Vec<usize> = (0..units.len()).collect();
     by_dts.sort_by_key(|&i| units[i].dts);
     let mut last = 0u32;
     for w in 0..by_dts.len() {
         let i = by_dts[w];
         if let Some(&j) = by_dts.get(w + 1) {
-            last = u32::try_from(units[j].dts - units[i].dts).unwrap_or(last);
+            let step = units[j].dts.checked_sub(units[i].dts);
+            last = step.and_then(|d| u32::try_from(d).ok()).unwrap_or(last);
         }
         if units[i].duration == 0 {
             units[i].duration = last;
@@ -269,6 +303,7 @@ fn convert(s: &mut StreamIn, packet: &ff::Packet) -> Result<Vec<AccessUnit>, Str
         (Some(t), None) | (None, Some(t)) => (t, t),
         (None, None) => return Err("no timestamp".into()),
     };
+    check_timestamps(pts, dts)?;
     let duration =
         u32::try_from(rescale(packet.duration(), s.time_base, s.track.timescale)).unwrap_or(0);
     let unit = |data: Vec<u8>, keyframe: bool| AccessUnit {
@@ -305,6 +340,17 @@ fn convert(s: &mut StreamIn, packet: &ff::Packet) -> Result<Vec<AccessUnit>, Str
         CodecConfig::Aac { .. } => return Err("video framing on an AAC track".into()),
     };
     Ok(vec![unit(data, keyframe)])
+}
+
+/// Refuses timestamps beyond ±[`MAX_TIMESTAMP`] ticks (a saturated
+/// conversion, or a file no clip could be).
+pub(super) fn check_timestamps(pts: i64, dts: i64) -> Result<(), String> {
+    if pts.unsigned_abs() > MAX_TIMESTAMP || dts.unsigned_abs() > MAX_TIMESTAMP {
+        return Err(format!(
+            "timestamp beyond ±2^53 ticks (pts {pts}, dts {dts})"
+        ));
+    }
+    Ok(())
 }
 
 /// Units for the raw AAC `frames` of one packet, all like `first`. One frame

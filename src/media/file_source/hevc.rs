@@ -8,6 +8,7 @@
 
 use super::demux::{merge, Config, Framing};
 use crate::media::h264;
+use crate::media::h265::{is_keyframe_type, nal_type, NAL_AUD, NAL_PPS, NAL_SPS, NAL_VPS};
 use crate::media::{Codec, CodecConfig};
 
 /// The configuration of an H.265 stream from its extradata (an hvcC
@@ -26,29 +27,18 @@ pub(super) fn h265_config(extra: &[u8], (width, height): (u32, u32)) -> Result<C
     };
     let pick = |t: u8| {
         sets.iter()
-            .filter(|n| h265_type(n) == Some(t))
+            .filter(|n| nal_type(n) == Some(t))
             .cloned()
             .collect::<Vec<_>>()
     };
     let config = CodecConfig::H265 {
-        vps: pick(H265_VPS),
-        sps: pick(H265_SPS),
-        pps: pick(H265_PPS),
+        vps: pick(NAL_VPS),
+        sps: pick(NAL_SPS),
+        pps: pick(NAL_PPS),
         width,
         height,
     };
     Ok((Codec::H265, config, framing))
-}
-
-/// H.265 NAL unit types: VPS, SPS, PPS, access unit delimiter.
-pub(super) const H265_VPS: u8 = 32;
-pub(super) const H265_SPS: u8 = 33;
-pub(super) const H265_PPS: u8 = 34;
-pub(super) const H265_AUD: u8 = 35;
-
-/// The type of an H.265 NAL unit (bits 1..7 of its first byte).
-pub(super) fn h265_type(nal: &[u8]) -> Option<u8> {
-    nal.first().map(|b| (b >> 1) & 0x3f)
 }
 
 /// Parses an HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1):
@@ -82,7 +72,8 @@ pub(super) fn parse_hvcc(record: &[u8]) -> Result<(Vec<Vec<u8>>, Framing), Strin
 }
 
 /// The H.265 canonical form: parameter sets and delimiters out; the unit is a
-/// keyframe when it holds an IRAP picture that is not a CRA (types 16..=20).
+/// keyframe when it holds a picture that is one by the crate's one rule,
+/// [`is_keyframe_type`] (BLA or IDR, not CRA).
 pub(super) fn canonicalize_h265(
     annex_b: &[u8],
     vps: &mut Vec<Vec<u8>>,
@@ -92,13 +83,13 @@ pub(super) fn canonicalize_h265(
     let mut keep = Vec::new();
     let mut key = false;
     for nal in h264::split_annex_b(annex_b) {
-        match h265_type(nal) {
-            Some(H265_VPS) => merge(vps, vec![nal.to_vec()]),
-            Some(H265_SPS) => merge(sps, vec![nal.to_vec()]),
-            Some(H265_PPS) => merge(pps, vec![nal.to_vec()]),
-            Some(H265_AUD) => {}
+        match nal_type(nal) {
+            Some(NAL_VPS) => merge(vps, vec![nal.to_vec()]),
+            Some(NAL_SPS) => merge(sps, vec![nal.to_vec()]),
+            Some(NAL_PPS) => merge(pps, vec![nal.to_vec()]),
+            Some(NAL_AUD) => {}
             t => {
-                key |= matches!(t, Some(16..=20));
+                key |= t.is_some_and(is_keyframe_type);
                 keep.push(nal);
             }
         }

@@ -3,11 +3,15 @@
 
 use std::time::Duration;
 
-use super::demux::{split_frames, strip_adts};
-use super::hevc::{h265_type, parse_hvcc};
+use std::path::Path;
+
+use super::demux::{
+    check_timestamps, fill_durations, read_packet, split_frames, strip_adts, MAX_INVALID_READS,
+};
+use super::hevc::{canonicalize_h265, parse_hvcc};
 use super::*;
 use crate::media::aac::{self, AacError};
-use crate::media::{h264, AccessUnit, Codec, CodecConfig};
+use crate::media::{h264, h265, AccessUnit, Codec, CodecConfig, Track};
 
 fn fixture() -> FileSource {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/clip.mp4");
@@ -75,7 +79,8 @@ fn first_pass_is_canonical_with_exact_timestamps() {
     assert_eq!(keys, vec![0, 60, 120, 180, 240]);
     let mut pts: Vec<i64> = video.iter().map(|u| u.pts).collect();
     pts.sort_unstable();
-    assert_eq!(pts, (0..300).map(|i| i * 3000).collect::<Vec<_>>());
+    // Shifted by 6000 ticks (1/15 s): the first decode time was −6000.
+    assert_eq!(pts, (0..300).map(|i| 6000 + i * 3000).collect::<Vec<_>>());
     for unit in &video {
         assert_eq!(unit.duration, 3000);
         assert!(unit.dts <= unit.pts);
@@ -95,9 +100,11 @@ fn first_pass_is_canonical_with_exact_timestamps() {
             1,
             "one slice per picture"
         );
+        // The zero of capture times is the audio's first pts, 2176 / 48 kHz
+        // = 4080 / 90 kHz.
         assert_eq!(
             unit.capture_time,
-            Duration::from_secs(1) + ticks_to_duration(unit.pts, 90_000)
+            Duration::from_secs(1) + ticks_to_duration(unit.pts - 4080, 90_000)
         );
     }
     let audio: Vec<&AccessUnit> = source
@@ -113,7 +120,8 @@ fn first_pass_is_canonical_with_exact_timestamps() {
     assert!(audio.iter().all(|u| u.keyframe && u.data.len() > 4));
     assert_eq!(
         audio.iter().map(|u| u.pts).collect::<Vec<_>>(),
-        (0..470).map(|i| i * 1024 - 1024).collect::<Vec<_>>()
+        // 1024 priming samples, shifted by 3200 (1/15 s).
+        (0..470).map(|i| i * 1024 - 1024 + 3200).collect::<Vec<_>>()
     );
 }
 
@@ -174,14 +182,16 @@ fn looping_keeps_timestamps_and_capture_times_continuous() {
         .filter(|u| u.track == 1 && u.keyframe)
         .nth(5)
         .expect("six IDRs");
-    assert_eq!(second_loop_idr.pts, 901_920);
+    assert_eq!(second_loop_idr.pts, 6000 + 901_920);
+    // The first IDR is captured 1024 audio samples (21.333 ms) after the
+    // zero, the audio's first pts.
     assert_eq!(
         second_loop_idr.capture_time,
-        Duration::from_secs(1) + Duration::from_nanos(10_021_333_333)
+        Duration::from_secs(1) + Duration::from_nanos(10_021_333_333 + 21_333_333)
     );
     let video_loop_end = units
         .iter()
-        .find(|u| u.track == 1 && u.pts == 299 * 3000)
+        .find(|u| u.track == 1 && u.pts == 6000 + 299 * 3000)
         .expect("last picture");
     assert_eq!(
         video_loop_end.duration,
@@ -209,7 +219,12 @@ fn abr_renditions_share_idr_times() {
             .filter(|u| u.track == 1 && u.keyframe)
             .map(|u| u.pts)
             .collect();
-        assert_eq!(idrs, vec![0, 180_000, 360_000, 540_000, 720_000], "{name}");
+        // Shifted by 6000 ticks: the first decode time was −1024 / 15360 s.
+        assert_eq!(
+            idrs,
+            vec![6000, 186_000, 366_000, 546_000, 726_000],
+            "{name}"
+        );
     }
 }
 
@@ -240,7 +255,7 @@ fn h265_in_mp4_and_h264_adts_in_ts() {
     for unit in &video {
         let types: Vec<u8> = h264::split_annex_b(&unit.data)
             .iter()
-            .filter_map(|n| h265_type(n))
+            .filter_map(|n| crate::media::h265::nal_type(n))
             .collect();
         assert!(
             !types.is_empty() && types.iter().all(|t| !(32..=35).contains(t)),
@@ -364,5 +379,201 @@ fn packets_of_several_adts_frames_become_several_units() {
     assert!(matches!(
         strip_adts(&packet[..packet.len() - 1], &mut Vec::new()),
         Err(AacError::Truncated { offset: 9, .. })
+    ));
+}
+
+fn track(id: u32, timescale: u32) -> Track {
+    let config = match id {
+        1 => CodecConfig::H264 {
+            sps: vec![],
+            pps: vec![],
+            width: 16,
+            height: 16,
+        },
+        _ => CodecConfig::Aac {
+            asc: vec![0x11, 0x90],
+            sample_rate: timescale,
+            channels: 2,
+        },
+    };
+    Track {
+        id,
+        codec: if id == 1 { Codec::H264 } else { Codec::Aac },
+        timescale,
+        config,
+        frame_rate: None,
+    }
+}
+
+fn unit(track: u32, pts: i64, dts: i64, duration: u32) -> AccessUnit {
+    AccessUnit {
+        track,
+        pts,
+        dts,
+        duration,
+        keyframe: true,
+        data: vec![1],
+        capture_time: Duration::ZERO,
+    }
+}
+
+/// The first `n` units the paced source releases.
+fn paced(source: &mut FileSource, n: usize) -> Vec<AccessUnit> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let Some(release) = source.next_release() else {
+            break;
+        };
+        out.extend(source.poll_next(release));
+    }
+    out
+}
+
+#[test]
+fn timestamps_are_shifted_by_one_time_so_the_smallest_dts_is_zero() {
+    let source = fixture();
+    let units = source.access_units();
+    assert_eq!(units.iter().map(|u| u.dts).min(), Some(0));
+    assert!(units.iter().all(|u| u.pts >= 0 && u.dts >= 0));
+    // Both tracks moved by 1/15 s: 6000 ticks at 90 kHz, 3200 at 48 kHz.
+    let first =
+        |t: u32, key: fn(&AccessUnit) -> i64| units.iter().filter(|u| u.track == t).map(key).min();
+    assert_eq!(first(1, |u| u.dts), Some(0));
+    assert_eq!(first(1, |u| u.pts), Some(6000));
+    assert_eq!(first(2, |u| u.pts), Some(2176));
+    // The paced source's first loop has the same timestamps and capture
+    // times (only the video's last duration is stretched over the loop gap).
+    let timing = |v: &[AccessUnit]| {
+        let mut t: Vec<_> = v
+            .iter()
+            .map(|u| (u.track, u.dts, u.pts, u.capture_time))
+            .collect();
+        t.sort_unstable();
+        t
+    };
+    let mut live = fixture();
+    assert_eq!(timing(&paced(&mut live, units.len())), timing(units));
+
+    // Off the common tick grid (1/6000 s): the shift rounds up to it, the
+    // same time in both tracks, and every dts ends up non-negative.
+    let tracks = vec![track(1, 90_000), track(2, 48_000)];
+    let units = vec![unit(1, 0, -1, 3000), unit(2, 100, 100, 1024)];
+    let source = FileSource::from_units(tracks.clone(), units, Duration::ZERO);
+    let dts: Vec<i64> = source.access_units().iter().map(|u| u.dts).collect();
+    assert_eq!(dts, [14, 108], "1/6000 s: 15 video ticks, 8 audio ticks");
+    // A clip that starts late moves back to 0.
+    let units = vec![
+        unit(1, 903_000, 900_000, 3000),
+        unit(2, 480_000, 480_000, 1024),
+    ];
+    let source = FileSource::from_units(tracks, units, Duration::ZERO);
+    let dts: Vec<i64> = source.access_units().iter().map(|u| u.dts).collect();
+    assert_eq!(dts, [0, 0]);
+}
+
+#[test]
+fn capture_times_count_from_one_zero_for_all_tracks() {
+    let mut source = fixture();
+    // Video pts 6000 and audio pts 3200 are both 1/15 s: captured together.
+    let at = |units: &[AccessUnit], track: u32, pts: i64| {
+        units
+            .iter()
+            .find(|u| u.track == track && u.pts == pts)
+            .map(|u| u.capture_time)
+            .expect("the unit is there")
+    };
+    let clip = source.access_units().to_vec();
+    let video = at(&clip, 1, 6000);
+    assert_eq!(video, at(&clip, 2, 3200));
+    // The zero is the earliest first pts, the audio's (2176 = 1/15 s − 1024
+    // samples): the first picture is captured 1024 samples after the start.
+    assert_eq!(at(&clip, 2, 2176), Duration::from_secs(1));
+    assert_eq!(
+        video,
+        Duration::from_secs(1) + ticks_to_duration(1024, 48_000)
+    );
+    let live = paced(&mut source, 40);
+    assert_eq!(at(&live, 1, 6000), at(&live, 2, 3200));
+    assert_eq!(source.next_release().map(|r| r >= video), Some(true));
+}
+
+#[test]
+fn extreme_timestamps_do_not_overflow() {
+    let tracks = vec![track(1, 90_000), track(2, 48_000)];
+    let units = vec![
+        unit(1, i64::MAX - 1, i64::MIN, u32::MAX),
+        unit(1, i64::MAX, i64::MAX - 5, u32::MAX),
+        unit(2, i64::MIN, i64::MIN, u32::MAX),
+        unit(2, i64::MAX, 0, 1024),
+    ];
+    let mut source = FileSource::from_units(tracks, units.clone(), Duration::ZERO);
+    let _ = source.period();
+    let _ = paced(&mut source, 12);
+    let mut filled: Vec<AccessUnit> = units
+        .into_iter()
+        .map(|u| AccessUnit { duration: 0, ..u })
+        .collect();
+    fill_durations(&mut filled);
+    // What the conversion lets through stays far from overflow.
+    let limit = 1i64 << 53;
+    assert!(check_timestamps(limit, -limit).is_ok());
+    assert!(check_timestamps(limit + 1, 0).is_err());
+    assert!(check_timestamps(0, i64::MIN).is_err());
+}
+
+#[test]
+fn unreadable_packets_are_an_error_not_an_endless_loop() {
+    let path = Path::new("/clips/corrupt.mp4");
+    let mut calls = 0;
+    let err = read_packet(path, || {
+        calls += 1;
+        assert!(calls <= 10_000, "still reading after {calls} failures");
+        Err(ffmpeg_next::Error::InvalidData)
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, FileSourceError::Unreadable { count: 64, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("/clips/corrupt.mp4"), "{err}");
+    assert_eq!(calls, MAX_INVALID_READS);
+    // Fewer failures in a row are skipped.
+    let mut calls = 0;
+    let ok = read_packet(path, || {
+        calls += 1;
+        match calls {
+            64 => Ok(()),
+            _ => Err(ffmpeg_next::Error::InvalidData),
+        }
+    });
+    assert!(matches!(ok, Ok(true)));
+    assert!(matches!(
+        read_packet(path, || Err(ffmpeg_next::Error::Eof)),
+        Ok(false)
+    ));
+}
+
+#[test]
+fn h265_keyframes_follow_the_crate_rule() {
+    for t in 0..64u8 {
+        if matches!(
+            t,
+            h265::NAL_VPS | h265::NAL_SPS | h265::NAL_PPS | h265::NAL_AUD
+        ) {
+            continue;
+        }
+        let nal = [0, 0, 0, 1, t << 1, 1, 0xaa];
+        let (mut vps, mut sps, mut pps) = (vec![], vec![], vec![]);
+        let (_, key) = canonicalize_h265(&nal, &mut vps, &mut sps, &mut pps);
+        assert_eq!(key, h265::is_keyframe_type(t), "NAL type {t}");
+    }
+}
+
+#[test]
+fn ffmpeg_log_is_quiet_once_a_file_is_opened() {
+    let _ = fixture();
+    assert!(matches!(
+        ffmpeg_next::util::log::get_level(),
+        Ok(ffmpeg_next::util::log::Level::Quiet)
     ));
 }
