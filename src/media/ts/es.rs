@@ -16,6 +16,7 @@ use super::packet::TsPacket;
 use super::pes::{self, parse_header, Unwrapper, PTS_HZ, PTS_MODULUS};
 use crate::media::aac;
 use crate::media::h264;
+use crate::media::h265;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
 /// A PES being collected.
@@ -328,16 +329,18 @@ fn canonical_video(codec: Codec, payload: &[u8]) -> (Vec<u8>, [Vec<Vec<u8>>; 3],
         let keyframe = h264::is_idr(&data);
         return (data, [Vec::new(), sps, pps], keyframe);
     }
-    // H.265: 2-byte NAL headers, type in bits 1..6 of the first byte.
+    // H.265: the keyframe rule is the one the file source uses (BLA, IDR).
     let mut sets: [Vec<Vec<u8>>; 3] = Default::default();
     let mut keep = Vec::new();
     let mut keyframe = false;
     for nal in h264::split_annex_b(payload) {
-        match nal[0] >> 1 & 0x3f {
-            t @ 32..=34 => sets[usize::from(t - 32)].push(nal.to_vec()),
-            35 => {}
-            t => {
-                keyframe |= (16..=23).contains(&t);
+        match h265::nal_type(nal) {
+            Some(t @ h265::NAL_VPS..=h265::NAL_PPS) => {
+                sets[usize::from(t - h265::NAL_VPS)].push(nal.to_vec())
+            }
+            Some(h265::NAL_AUD) | None => {}
+            Some(t) => {
+                keyframe |= h265::is_keyframe_type(t);
                 keep.push(nal);
             }
         }

@@ -25,6 +25,7 @@ use super::psi::{Pat, Pmt, PmtStream, PAT_PID};
 use super::{stream_type, PMT_PID, PROGRAM_NUMBER};
 use crate::media::aac::{raw_to_adts, AdtsHeader, AudioSpecificConfig};
 use crate::media::h264::{self, START_CODE};
+use crate::media::h265;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
 /// Errors the muxer reports; the unit in question is not written.
@@ -336,7 +337,7 @@ impl TsMuxer {
                 }
             }
             CodecConfig::H265 { vps, sps, pps, .. } => {
-                push_nal(&[35 << 1, 1, 0x50]);
+                push_nal(&[h265::NAL_AUD << 1, 1, 0x50]);
                 if au.keyframe {
                     vps.iter().chain(sps).chain(pps).for_each(|n| push_nal(n));
                 }

@@ -404,3 +404,47 @@ fn h265_round_trip_moves_parameter_sets_in_and_out() {
     );
     assert_eq!(got, input);
 }
+
+/// An H.265 track with placeholder parameter sets (the picture size is not parsed).
+fn h265_track() -> Track {
+    Track {
+        id: 1,
+        codec: Codec::H265,
+        timescale: 90_000,
+        config: CodecConfig::H265 {
+            vps: vec![vec![0x40, 1, 0x0c]],
+            sps: vec![vec![0x42, 1, 0x01]],
+            pps: vec![vec![0x44, 1, 0xc1]],
+            width: 0,
+            height: 0,
+        },
+        frame_rate: None,
+    }
+}
+
+#[test]
+fn h265_keyframes_are_bla_and_idr_only_like_the_file_source() {
+    // IDR_W_RADL (19), then CRA (21), RSV_IRAP_22 (22) and BLA_W_LP (16).
+    let types = [19u8, 21, 22, 16, 1];
+    let input: Vec<AccessUnit> = types
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let nal = [&[t << 1, 1][..], &pattern(400, i as u64)].concat();
+            AccessUnit {
+                track: 1,
+                pts: i as i64 * 3000,
+                dts: i as i64 * 3000,
+                duration: 3000,
+                keyframe: crate::media::h265::is_keyframe_type(t),
+                data: join_annex_b([&nal[..]]),
+                capture_time: Duration::ZERO,
+            }
+        })
+        .collect();
+    let (_, got, errors) = demux_all(&mux_all(&[h265_track()], &input).concat(), 188);
+    assert!(errors.is_empty(), "{errors:?}");
+    let keys: Vec<bool> = got.iter().map(|au| au.keyframe).collect();
+    assert_eq!(keys, [true, false, false, true, false], "CRA is no keyframe");
+    assert_eq!(got, input);
+}
