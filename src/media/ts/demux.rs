@@ -7,8 +7,9 @@
 //!   (bytes skipped until two packets 188 bytes apart start with 0x47),
 //!   malformed packets, sections and PES headers are reported and skipped.
 //! * Continuity: a counter gap is reported as [`TsDemuxError::Continuity`]
-//!   and damages the PES being assembled; a repeated counter (a legal
-//!   duplicate) is dropped silently.
+//!   and damages the PES being assembled; a legal duplicate (the previous
+//!   packet again, same counter and payload, once) is dropped silently. A
+//!   repeated counter with another payload, or a second repeat, is a gap.
 //! * Damaged PES policy: a PES that lost packets (counter gap while it was
 //!   assembled, or fewer bytes than its PES_packet_length) is **dropped** and
 //!   reported as [`TsDemuxError::DamagedPes`] with its PTS when known, so the

@@ -35,6 +35,10 @@ pub(super) struct EsState {
     track: Option<Track>,
     pes: Option<PesBuf>,
     next_cc: Option<u8>,
+    /// The payload of the last packet taken, to recognise its duplicate.
+    last_payload: Vec<u8>,
+    /// Whether the last packet taken was already repeated once.
+    duplicate_seen: bool,
     unwrap: Unwrapper,
     /// The previous video unit's duration, for units whose successor is unknown.
     last_duration: u32,
@@ -51,6 +55,8 @@ impl EsState {
             track: None,
             pes: None,
             next_cc: None,
+            last_payload: Vec::new(),
+            duplicate_seen: false,
             unwrap: Unwrapper::default(),
             last_duration: 0,
             units_before_config: 0,
@@ -69,8 +75,13 @@ impl EsState {
         }
         let reset = pkt.adaptation.is_some_and(|a| a.discontinuity);
         if let (Some(expected), false) = (self.next_cc, reset) {
-            if pkt.cc == (expected + 15) & 0x0f {
-                return; // a duplicate packet, allowed once
+            // ISO/IEC 13818-1 §2.4.3.3: a duplicate is the previous packet sent
+            // again, same counter and same payload, at most once. A repeated
+            // counter with other bytes is 15 lost packets, not a duplicate.
+            let repeat = pkt.cc == (expected + 15) & 0x0f;
+            if repeat && !self.duplicate_seen && self.last_payload == pkt.payload {
+                self.duplicate_seen = true;
+                return;
             }
             if pkt.cc != expected {
                 events.push_back(TsEvent::Error(TsDemuxError::Continuity {
@@ -84,6 +95,9 @@ impl EsState {
                 }
             }
         }
+        self.duplicate_seen = false;
+        self.last_payload.clear();
+        self.last_payload.extend_from_slice(pkt.payload);
         self.next_cc = Some((pkt.cc + 1) & 0x0f);
         if pkt.unit_start {
             self.complete(pid, peek_dts(pkt.payload), events);

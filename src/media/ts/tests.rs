@@ -448,3 +448,86 @@ fn h265_keyframes_are_bla_and_idr_only_like_the_file_source() {
     assert_eq!(keys, [true, false, false, true, false], "CRA is no keyframe");
     assert_eq!(got, input);
 }
+
+/// Indices of the packets of `pid` in `packets`.
+fn packets_of(packets: &[[u8; PACKET_SIZE]], pid: u16) -> Vec<usize> {
+    (0..packets.len())
+        .filter(|&i| parse_packet(&packets[i]).is_ok_and(|p| p.pid == pid))
+        .collect()
+}
+
+#[test]
+fn fifteen_lost_packets_are_a_gap_not_a_duplicate() {
+    let input: Vec<AccessUnit> = units(1, 0).into_iter().filter(|au| au.track == 1).collect();
+    let packets = mux_all(&tracks()[..1], &input);
+    let video = packets_of(&packets, 0x100);
+    let starts: Vec<usize> = (0..video.len())
+        .filter(|&k| parse_packet(&packets[video[k]]).unwrap().unit_start)
+        .collect();
+    // The first unit spanning 20 packets or more.
+    let (unit, first) = starts
+        .windows(2)
+        .enumerate()
+        .find(|(_, w)| w[1] - w[0] >= 20)
+        .map(|(n, w)| (n, w[0]))
+        .unwrap();
+    // Lose 15 packets inside it: the next counter then repeats the last
+    // one before the gap, with other bytes.
+    let lost: Vec<usize> = video[first + 3..first + 18].to_vec();
+    let kept: Vec<u8> = (0..packets.len())
+        .filter(|i| !lost.contains(i))
+        .flat_map(|i| packets[i])
+        .collect();
+    let (_, got, errors) = demux_all(&kept, 188);
+    assert!(
+        matches!(errors[0], TsDemuxError::Continuity { pid: 0x100, .. }),
+        "{errors:?}"
+    );
+    let pts = input[unit].pts;
+    assert!(
+        matches!(
+            errors[1],
+            TsDemuxError::DamagedPes {
+                pid: 0x100,
+                pts: Some(p),
+                ..
+            } if p == pts
+        ),
+        "{errors:?}"
+    );
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let mut expected = input.clone();
+    expected.remove(unit);
+    assert_eq!(got, expected, "the truncated unit is not emitted");
+}
+
+#[test]
+fn a_duplicate_is_dropped_once_and_a_second_repeat_is_a_gap() {
+    let input: Vec<AccessUnit> = units(1, 0).into_iter().filter(|au| au.track == 1).collect();
+    let packets = mux_all(&tracks()[..1], &input);
+    let at = packets_of(&packets, 0x100)[3];
+    // One duplicate: silently dropped.
+    let mut once = packets.clone();
+    once.insert(at + 1, packets[at]);
+    let (_, got, errors) = demux_all(&once.concat(), 188);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(got, input);
+    // The same packet three times: the third copy is a counter error.
+    let mut twice = once.clone();
+    twice.insert(at + 1, packets[at]);
+    let (_, _, errors) = demux_all(&twice.concat(), 188);
+    assert!(
+        matches!(errors[0], TsDemuxError::Continuity { pid: 0x100, .. }),
+        "{errors:?}"
+    );
+    // A repeated counter with a different payload is not a duplicate.
+    let mut other = packets.clone();
+    let mut forged = packets[at];
+    forged[PACKET_SIZE - 1] ^= 0xff;
+    other.insert(at + 1, forged);
+    let (_, _, errors) = demux_all(&other.concat(), 188);
+    assert!(
+        matches!(errors[0], TsDemuxError::Continuity { pid: 0x100, .. }),
+        "{errors:?}"
+    );
+}
