@@ -111,7 +111,9 @@ pub enum TsDemuxError {
         #[source]
         source: PesError,
     },
-    /// Malformed ADTS framing inside an AAC PES; the rest of the PES is skipped.
+    /// Malformed ADTS framing inside an AAC PES; the rest of the PES is
+    /// skipped. A frame of several raw data blocks
+    /// ([`AacError::MultipleRawBlocks`]) is skipped alone.
     #[error("PID {pid:#x}: {source}")]
     Adts {
         /// The PID.

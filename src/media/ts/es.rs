@@ -274,7 +274,9 @@ impl EsState {
     }
 
     /// Splits a PES of ADTS frames into raw AAC units, the first at the PES
-    /// PTS and each next one 1024 samples per raw data block later.
+    /// PTS and each next one 1024 samples per raw data block later. Frames
+    /// of several raw data blocks are reported as [`TsDemuxError::Adts`] and
+    /// skipped: every unit out is one raw data block.
     fn audio(&mut self, pid: u16, payload: &[u8], pts_90k: i64, events: &mut VecDeque<TsEvent>) {
         let mut offset = 0;
         let mut samples = 0i64;
@@ -285,6 +287,20 @@ impl EsState {
                     return events.push_back(TsEvent::Error(TsDemuxError::Adts { pid, source }))
                 }
             };
+            if header.raw_blocks > 1 {
+                // Without a CRC the block boundaries are not in the header,
+                // and with one the positions come with per-block CRCs: a
+                // canonical unit is one raw data block, so the frame is
+                // reported and skipped, its samples kept out of the timeline.
+                let source = aac::AacError::MultipleRawBlocks {
+                    offset,
+                    blocks: header.raw_blocks,
+                };
+                events.push_back(TsEvent::Error(TsDemuxError::Adts { pid, source }));
+                samples += i64::from(header.samples());
+                offset += usize::from(header.frame_length);
+                continue;
+            }
             if self.track.as_ref().is_none_or(|t| t.config != config) {
                 self.announce(config, sample_rate, events);
             }

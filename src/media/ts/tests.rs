@@ -531,3 +531,33 @@ fn a_duplicate_is_dropped_once_and_a_second_repeat_is_a_gap() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn adts_frames_of_several_raw_blocks_are_reported_not_emitted() {
+    let t = tracks();
+    let audio: Vec<AccessUnit> = units(1, 0).into_iter().filter(|au| au.track == 2).collect();
+    let mut packets = mux_all(&t, &audio[..3]);
+    // Rewrite the second frame's header to claim two raw data blocks.
+    let second = packets_of(&packets, 0x101)
+        .into_iter()
+        .filter(|&i| parse_packet(&packets[i]).unwrap().unit_start)
+        .nth(1)
+        .unwrap();
+    let raw = &mut packets[second];
+    let p = parse_packet(raw).unwrap();
+    let at = PACKET_SIZE - p.payload.len() + parse_header(p.payload).unwrap().header_len;
+    assert_eq!(raw[at], 0xff, "an ADTS header starts the PES payload");
+    raw[at + 6] = (raw[at + 6] & !3) | 1;
+    let (_, got, errors) = demux_all(&packets.concat(), 188);
+    assert_eq!(
+        errors,
+        [TsDemuxError::Adts {
+            pid: 0x101,
+            source: crate::media::aac::AacError::MultipleRawBlocks {
+                offset: 0,
+                blocks: 2
+            }
+        }]
+    );
+    assert_eq!(got, [audio[0].clone(), audio[2].clone()]);
+}
