@@ -19,7 +19,9 @@
 
 use std::time::Duration;
 
-use super::packet::{write_packet, AdaptationField, PacketSpec, PACKET_SIZE, PCR_PER_PTS};
+use super::packet::{
+    write_packet, AdaptationField, PacketSpec, MAX_PAYLOAD, PACKET_SIZE, PCR_PER_PTS,
+};
 use super::pes::{self, PesError, PTS_HZ, STREAM_ID_AUDIO, STREAM_ID_VIDEO};
 use super::psi::{Pat, Pmt, PmtStream, PAT_PID};
 use super::{stream_type, PMT_PID, PROGRAM_NUMBER};
@@ -44,6 +46,15 @@ pub enum TsMuxError {
         track: u32,
         /// What is wrong.
         reason: String,
+    },
+    /// The PMT listing this many tracks would not fit the one packet the
+    /// muxer writes it in.
+    #[error("{tracks} tracks: the PMT fits at most {max}")]
+    TooManyTracks {
+        /// Tracks asked for.
+        tracks: usize,
+        /// Tracks whose PMT fits one packet.
+        max: usize,
     },
     /// The PES could not be built.
     #[error("track {track}: {source}")]
@@ -145,6 +156,15 @@ impl TsMuxer {
             .find(|s| s.track.codec.is_video())
             .or(streams.first())
             .map_or(0x100, |s| s.pid);
+        // The PMT goes out in one packet (pointer_field, then the section):
+        // 5 bytes a stream after 16 of fixed fields and CRC.
+        if pmt_of(&streams, pcr_pid).emit().len() + 1 > MAX_PAYLOAD {
+            let fixed = pmt_of(&[], pcr_pid).emit().len() + 1;
+            return Err(TsMuxError::TooManyTracks {
+                tracks: tracks.len(),
+                max: (MAX_PAYLOAD - fixed) / 5,
+            });
+        }
         Ok(Self {
             config,
             streams,
@@ -279,20 +299,7 @@ impl TsMuxer {
             transport_stream_id: 1,
             programs: vec![(PROGRAM_NUMBER, PMT_PID)],
         };
-        let streams = self
-            .streams
-            .iter()
-            .map(|s| PmtStream {
-                stream_type: s.stream_type,
-                pid: s.pid,
-            })
-            .collect();
-        let pmt = Pmt {
-            program_number: PROGRAM_NUMBER,
-            version: 0,
-            pcr_pid: self.pcr_pid,
-            streams,
-        };
+        let pmt = pmt_of(&self.streams, self.pcr_pid);
         for (pid, section) in [(PAT_PID, pat.emit()), (PMT_PID, pmt.emit())] {
             let cc = if pid == PAT_PID {
                 &mut self.psi_cc.0
@@ -302,7 +309,7 @@ impl TsMuxer {
             // pointer_field 0, the section, then 0xff padding inside the payload.
             let mut payload = vec![0u8];
             payload.extend_from_slice(&section);
-            payload.resize(super::packet::MAX_PAYLOAD, 0xff);
+            payload.resize(MAX_PAYLOAD, 0xff);
             out.push(
                 write_packet(
                     PacketSpec {
@@ -357,5 +364,21 @@ impl TsMuxer {
         }
         out.extend_from_slice(&au.data);
         Ok(out)
+    }
+}
+
+/// The PMT listing `streams` (version 0: the track set never changes).
+fn pmt_of(streams: &[Stream], pcr_pid: u16) -> Pmt {
+    Pmt {
+        program_number: PROGRAM_NUMBER,
+        version: 0,
+        pcr_pid,
+        streams: streams
+            .iter()
+            .map(|s| PmtStream {
+                stream_type: s.stream_type,
+                pid: s.pid,
+            })
+            .collect(),
     }
 }

@@ -561,3 +561,29 @@ fn adts_frames_of_several_raw_blocks_are_reported_not_emitted() {
     );
     assert_eq!(got, [audio[0].clone(), audio[2].clone()]);
 }
+
+#[test]
+fn the_muxer_rejects_more_tracks_than_its_one_packet_pmt_holds() {
+    let many = |n: u32| -> Vec<Track> {
+        (1..=n)
+            .map(|id| Track {
+                id,
+                ..tracks()[1].clone()
+            })
+            .collect()
+    };
+    let fits = many(33);
+    let mut mux = TsMuxer::new(&fits, TsMuxConfig::default()).unwrap();
+    let au = units(1, 0).into_iter().find(|au| au.track == 2).unwrap();
+    let packets = mux.mux(&AccessUnit { track: 33, ..au }).unwrap();
+    let (_, _, errors) = demux_all(&packets.concat(), 188);
+    assert!(errors.is_empty(), "a full PMT parses: {errors:?}");
+    assert_eq!(
+        TsMuxer::new(&many(34), TsMuxConfig::default()).err(),
+        Some(TsMuxError::TooManyTracks {
+            tracks: 34,
+            max: 33
+        })
+    );
+    assert!(TsMuxer::new(&many(5000), TsMuxConfig::default()).is_err());
+}
