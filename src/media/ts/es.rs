@@ -3,7 +3,8 @@
 //! (parameter sets and AUDs out of H.264/H.265, ADTS headers off AAC).
 //!
 //! Invariants: timestamps are unwrapped from 33 bits before conversion to
-//! the track timescale; a track is announced before its first unit and again
+//! the track timescale, the first one of a stream read as signed (a stream
+//! may start slightly below 0); a track is announced before its first unit and again
 //! whenever its in-band configuration changes; units arriving before the
 //! configuration is known are dropped (a receiver joining mid-stream waits
 //! for the next keyframe) and counted in [`EsState::units_before_config`].
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use super::demux::{max_pes_bytes, peek_dts, TsDemuxError, TsEvent};
 use super::packet::TsPacket;
-use super::pes::{self, parse_header, Unwrapper, PTS_HZ, PTS_MODULUS};
+use super::pes::{self, parse_header, signed_33, Unwrapper, PTS_HZ};
 use crate::media::aac;
 use crate::media::h264;
 use crate::media::h265;
@@ -57,7 +58,7 @@ impl EsState {
             next_cc: None,
             last_payload: Vec::new(),
             duplicate_seen: false,
-            unwrap: Unwrapper::default(),
+            unwrap: Unwrapper::signed(),
             last_duration: 0,
             units_before_config: 0,
         }
@@ -339,16 +340,6 @@ fn adts_frame(data: &[u8]) -> Result<(aac::AdtsHeader, &[u8], u32, CodecConfig),
         channels: asc.channel_config,
     };
     Ok((header, payload, asc.sample_rate, config))
-}
-
-/// A 33-bit timestamp difference as a signed value in [-2^32, 2^32).
-fn signed_33(delta: i64) -> i64 {
-    let d = delta.rem_euclid(PTS_MODULUS);
-    if d >= PTS_MODULUS / 2 {
-        d - PTS_MODULUS
-    } else {
-        d
-    }
 }
 
 /// Canonical Annex B of a video PES payload, the parameter sets it carried

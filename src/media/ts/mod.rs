@@ -15,7 +15,9 @@
 //! and track configuration for every unit; audio durations (1024 samples a
 //! frame); video durations, derived from the next unit's DTS, except the
 //! last unit of a stream, which repeats its predecessor's. Timestamps of
-//! timescales ≤ 90 kHz survive the 90 kHz trip exactly. `capture_time` and
+//! timescales ≤ 90 kHz survive the 90 kHz trip exactly, negative ones too:
+//! a track's first DTS must lie within ±2^32 ticks of 90 kHz (read back as
+//! signed 33 bits), later ones within ±2^32 of their predecessor. `capture_time` and
 //! `frame_rate` are not carried (zero / `None` after demuxing).
 
 pub mod demux;

@@ -7,8 +7,13 @@
 //!   video track's PID (else the first track's).
 //! * PAT and PMT come before the first unit, before every video keyframe and
 //!   whenever `psi_interval` of stream time has passed.
-//! * PCR = the largest DTS seen so far − `mux_delay` (never below 0, never
-//!   decreasing), so PCR ≤ DTS for every unit within that reordering slack.
+//! * PCR = the largest DTS seen so far − `mux_delay` (never below 0, or
+//!   below the first DTS if that is negative; never decreasing), so
+//!   PCR ≤ DTS for every unit within that reordering slack. Negative
+//!   timestamps are written modulo 2^33, as are PCRs.
+//! * A track's first DTS lies in [-2^32, 2^32) ticks of 90 kHz
+//!   ([`TsMuxError::FirstTimestamp`] otherwise): the demuxer reads a first
+//!   timestamp as signed 33 bits, so a negative start round-trips.
 //!   A PCR is written when it advanced by `pcr_interval` since the last one
 //!   (in the unit's first packet on the PCR PID, else in an adaptation-only
 //!   packet), so gaps stay below `pcr_interval` + one unit's DTS step.
@@ -56,6 +61,16 @@ pub enum TsMuxError {
         /// Tracks whose PMT fits one packet.
         max: usize,
     },
+    /// A track's first DTS outside [-2^32, 2^32) ticks of 90 kHz: the
+    /// demuxer reads a stream's first 33-bit timestamp as signed, so it
+    /// would come back 2^33 off.
+    #[error("track {track}: first dts {dts} (90 kHz) is outside ±2^32 and cannot be read back")]
+    FirstTimestamp {
+        /// The track id.
+        track: u32,
+        /// The DTS, 90 kHz.
+        dts: i64,
+    },
     /// The PES could not be built.
     #[error("track {track}: {source}")]
     Pes {
@@ -99,6 +114,8 @@ struct Stream {
     pid: u16,
     stream_type: u8,
     cc: u8,
+    /// Whether a unit of this track was written (its first DTS checked).
+    started: bool,
     /// The AudioSpecificConfig of an AAC track, checked to fit ADTS.
     aac: Option<AudioSpecificConfig>,
 }
@@ -114,6 +131,8 @@ pub struct TsMuxer {
     clock: Option<i64>,
     last_psi: Option<i64>,
     last_pcr: Option<i64>,
+    /// The lowest PCR, 90 kHz: 0, or the first DTS if that is negative.
+    pcr_floor: i64,
 }
 
 impl TsMuxer {
@@ -148,6 +167,7 @@ impl TsMuxer {
                 pid,
                 stream_type: stream_type(track.codec),
                 cc: 0,
+                started: false,
                 aac,
             });
         }
@@ -173,6 +193,7 @@ impl TsMuxer {
             clock: None,
             last_psi: None,
             last_pcr: None,
+            pcr_floor: 0,
         })
     }
 
@@ -205,8 +226,18 @@ impl TsMuxer {
                 }
             })?;
         let (pid, on_pcr_pid) = (stream.pid, stream.pid == self.pcr_pid);
+        if !stream.started && pes::signed_33(dts) != dts {
+            return Err(TsMuxError::FirstTimestamp {
+                track: au.track,
+                dts,
+            });
+        }
+        self.streams[index].started = true;
 
         let mut out = Vec::new();
+        if self.clock.is_none() {
+            self.pcr_floor = dts.min(0);
+        }
         let clock = self.clock.map_or(dts, |c| c.max(dts));
         self.clock = Some(clock);
         let psi_due = self
@@ -248,7 +279,7 @@ impl TsMuxer {
 
     /// The PCR to write now, in 27 MHz ticks, if one is due.
     fn pcr_due(&mut self, clock: i64) -> Option<u64> {
-        let candidate = (clock - ticks_90k(self.config.mux_delay)).max(0);
+        let candidate = (clock - ticks_90k(self.config.mux_delay)).max(self.pcr_floor);
         let candidate = self.last_pcr.map_or(candidate, |l| l.max(candidate));
         let due = self
             .last_pcr

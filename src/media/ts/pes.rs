@@ -180,28 +180,46 @@ pub fn from_90k(ts: i64, timescale: u32) -> i64 {
 /// Extends 33-bit timestamps to a continuous timeline: each value lands
 /// within ±2^32 ticks of the previous one, so a stream that wraps after
 /// 26.5 hours keeps counting up.
+///
+/// The first value is taken as is ([`Unwrapper::default`], in [0, 2^33)) or
+/// as a signed 33-bit value ([`Unwrapper::signed`], in [-2^32, 2^32)): the
+/// wire cannot tell a stream starting slightly below 0 from one starting
+/// 26.5 hours in, so the demuxer reads the nearer one, which is what the
+/// muxer accepts as a first timestamp.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Unwrapper {
     last: Option<i64>,
+    signed_start: bool,
 }
 
 impl Unwrapper {
+    /// An unwrapper whose first value is read as signed (see the type docs).
+    pub fn signed() -> Self {
+        Self {
+            last: None,
+            signed_start: true,
+        }
+    }
+
     /// The extended value of a 33-bit `raw` timestamp.
     pub fn unwrap(&mut self, raw: i64) -> i64 {
         let value = match self.last {
+            None if self.signed_start => signed_33(raw),
             None => raw,
-            Some(last) => {
-                let delta = (raw - last).rem_euclid(PTS_MODULUS);
-                let delta = if delta >= PTS_MODULUS / 2 {
-                    delta - PTS_MODULUS
-                } else {
-                    delta
-                };
-                last + delta
-            }
+            Some(last) => last + signed_33(raw - last),
         };
         self.last = Some(value);
         value
+    }
+}
+
+/// A 33-bit value (or difference) as a signed value in [-2^32, 2^32).
+pub fn signed_33(value: i64) -> i64 {
+    let v = value.rem_euclid(PTS_MODULUS);
+    if v >= PTS_MODULUS / 2 {
+        v - PTS_MODULUS
+    } else {
+        v
     }
 }
 
@@ -255,5 +273,16 @@ mod tests {
         assert_eq!(u.unwrap(PTS_MODULUS - 3000), PTS_MODULUS - 3000);
         assert_eq!(u.unwrap(3000), PTS_MODULUS + 3000);
         assert_eq!(u.unwrap(PTS_MODULUS - 6000), PTS_MODULUS - 6000);
+    }
+
+    #[test]
+    fn a_signed_unwrapper_reads_its_first_value_as_signed_33_bits() {
+        let mut u = Unwrapper::signed();
+        assert_eq!(u.unwrap(PTS_MODULUS - 6000), -6000);
+        assert_eq!(u.unwrap(3000), 3000);
+        let mut u = Unwrapper::signed();
+        assert_eq!(u.unwrap((1 << 32) - 1), (1 << 32) - 1);
+        assert_eq!(u.unwrap(1 << 32), 1 << 32);
+        assert_eq!(Unwrapper::signed().unwrap(1 << 32), -(1 << 32));
     }
 }

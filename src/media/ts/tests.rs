@@ -150,9 +150,36 @@ fn mux_demux_round_trip_is_exact() {
     }
 }
 
+/// Units of both tracks stepping from 0 towards 2^33 in steps the unwrapper
+/// follows (< 2^32), so that a stream can reach the wrap: a track's first
+/// timestamp must lie within ±2^32.
+fn ramp_to_the_wrap() -> Vec<AccessUnit> {
+    let template = units(1, 0);
+    let (video, audio) = (&template[0], &template[1]);
+    assert_eq!((video.track, audio.track), (1, 2));
+    let mut ramp = Vec::new();
+    for k in 0..4i64 {
+        let dts = k << 31;
+        let duration = if k == 3 { (1 << 31) - 90_000 } else { 1 << 31 };
+        ramp.push(AccessUnit {
+            pts: dts + 3000,
+            dts,
+            duration,
+            ..video.clone()
+        });
+        let pts = k * 1024 * 1_000_000;
+        ramp.push(AccessUnit {
+            pts,
+            dts: pts,
+            ..audio.clone()
+        });
+    }
+    ramp
+}
+
 #[test]
 fn timestamps_survive_the_33_bit_wrap() {
-    let input = units(2, PTS_MODULUS - 90_000);
+    let input = [ramp_to_the_wrap(), units(2, PTS_MODULUS - 90_000)].concat();
     let (_, got, errors) = demux_all(&mux_all(&tracks(), &input).concat(), 1316);
     assert!(errors.is_empty(), "{errors:?}");
     assert!(got.iter().any(|au| au.track == 1 && au.pts > PTS_MODULUS));
@@ -445,7 +472,11 @@ fn h265_keyframes_are_bla_and_idr_only_like_the_file_source() {
     let (_, got, errors) = demux_all(&mux_all(&[h265_track()], &input).concat(), 188);
     assert!(errors.is_empty(), "{errors:?}");
     let keys: Vec<bool> = got.iter().map(|au| au.keyframe).collect();
-    assert_eq!(keys, [true, false, false, true, false], "CRA is no keyframe");
+    assert_eq!(
+        keys,
+        [true, false, false, true, false],
+        "CRA is no keyframe"
+    );
     assert_eq!(got, input);
 }
 
@@ -586,4 +617,61 @@ fn the_muxer_rejects_more_tracks_than_its_one_packet_pmt_holds() {
         })
     );
     assert!(TsMuxer::new(&many(5000), TsMuxConfig::default()).is_err());
+}
+
+#[test]
+fn negative_timestamps_round_trip_and_the_pcr_starts_at_the_first_dts() {
+    // Video pts 0 / dts -6000 first, audio from -3200 samples (-6000 at 90 kHz).
+    let input = units(1, -6000);
+    assert_eq!((input[0].pts, input[0].dts), (-3000, -6000));
+    let packets = mux_all(&tracks(), &input);
+    let (_, got, errors) = demux_all(&packets.concat(), 1316);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(got, sorted(input));
+    // On the wire, in 33-bit arithmetic, the first PCR is at or before the first DTS.
+    let first = |want_pcr: bool| {
+        packets.iter().find_map(|raw| {
+            let p = parse_packet(raw).unwrap();
+            if want_pcr {
+                p.adaptation.and_then(|a| a.pcr).map(|pcr| pcr as i64 / 300)
+            } else {
+                let h = parse_header(p.payload).ok().filter(|_| p.unit_start)?;
+                h.dts.or(h.pts)
+            }
+        })
+    };
+    let (pcr, dts) = (first(true).unwrap(), first(false).unwrap());
+    assert_eq!(dts, PTS_MODULUS - 6000);
+    assert!(
+        (0..1 << 32).contains(&(dts - pcr).rem_euclid(PTS_MODULUS)),
+        "PCR {pcr} after DTS {dts}"
+    );
+}
+
+#[test]
+fn the_muxer_rejects_a_first_timestamp_it_could_not_read_back() {
+    let input: Vec<AccessUnit> = units(1, PTS_MODULUS - 90_000)
+        .into_iter()
+        .filter(|au| au.track == 1)
+        .collect();
+    let mut mux = TsMuxer::new(&tracks(), TsMuxConfig::default()).unwrap();
+    assert_eq!(
+        mux.mux(&input[0]),
+        Err(TsMuxError::FirstTimestamp {
+            track: 1,
+            dts: PTS_MODULUS - 90_000
+        })
+    );
+    let late = AccessUnit {
+        dts: -(1 << 32) - 1,
+        pts: 0,
+        ..input[0].clone()
+    };
+    assert!(mux.mux(&late).is_err());
+    let ok = AccessUnit {
+        dts: -(1 << 32),
+        pts: 0,
+        ..input[0].clone()
+    };
+    assert!(mux.mux(&ok).is_ok());
 }
