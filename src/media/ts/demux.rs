@@ -17,6 +17,11 @@
 //! * Units come out per track in stream order; a video unit comes out when
 //!   the next PES of its PID starts (unbounded PES), or at [`TsDemuxer::flush`].
 //! * Every unit's track was announced by a [`TsEvent::Track`] first.
+//! * Memory is bounded: at most [`MAX_STREAMS`] streams, each PES at most
+//!   16 MiB and all buffered PES together at most 32 MiB (over that, the
+//!   PES is dropped as damaged). A new PMT version replaces the stream set:
+//!   streams it no longer lists complete their pending PES and are removed
+//!   ([`TsDemuxError::StreamRemoved`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -29,6 +34,12 @@ use crate::media::{AccessUnit, Track};
 
 /// PES bytes one stream may buffer before its PES is declared damaged.
 const MAX_PES_BYTES: usize = 16 << 20;
+/// PES bytes all streams together may buffer: the stream whose packet would
+/// go over it has its PES declared damaged.
+const MAX_TOTAL_PES_BYTES: usize = 32 << 20;
+/// Elementary streams the demuxer follows at once; PMT entries beyond are
+/// reported and ignored.
+pub const MAX_STREAMS: usize = 64;
 /// PSI bytes one PID may buffer before the section is abandoned.
 const MAX_SECTION_BYTES: usize = 4096;
 
@@ -130,6 +141,25 @@ pub enum TsDemuxError {
         /// The [`crate::media::h264::H264Error`] text.
         reason: String,
     },
+    /// A PMT stream beyond the demuxer's stream limit, ignored.
+    #[error("PID {pid:#x}: more than {limit} elementary streams, ignored")]
+    StreamLimit {
+        /// The PID.
+        pid: u16,
+        /// The limit ([`MAX_STREAMS`]).
+        limit: usize,
+    },
+    /// A stream that a new PMT version no longer lists (or lists with another
+    /// stream_type): its pending PES was completed and the stream dropped.
+    #[error("PID {pid:#x}: track {track} removed by PMT version {version}")]
+    StreamRemoved {
+        /// The PID.
+        pid: u16,
+        /// Its track id.
+        track: u32,
+        /// The PMT version_number that dropped it.
+        version: u8,
+    },
     /// A PMT stream of a type streamsim does not carry, ignored.
     #[error("PID {pid:#x}: unsupported stream type {stream_type:#04x}")]
     UnsupportedStream {
@@ -158,8 +188,12 @@ pub struct TsDemuxer {
     lost: Option<(u64, u64)>,
     pmt_pid: Option<u16>,
     sections: BTreeMap<u16, SectionBuf>,
+    /// The version_number of the PMT the stream set follows.
+    pmt_version: Option<u8>,
     streams: BTreeMap<u16, EsState>,
     ignored: BTreeMap<u16, u8>,
+    /// [`TsDemuxer::units_before_config`] of removed streams.
+    removed_units_before_config: u64,
     next_track: u32,
     events: VecDeque<TsEvent>,
 }
@@ -207,7 +241,12 @@ impl TsDemuxer {
     /// Video units dropped because their track's parameter sets had not
     /// been seen yet (a receiver that joined mid-stream waits for a keyframe).
     pub fn units_before_config(&self) -> u64 {
-        self.streams.values().map(|es| es.units_before_config).sum()
+        self.removed_units_before_config
+            + self
+                .streams
+                .values()
+                .map(|es| es.units_before_config)
+                .sum::<u64>()
     }
 
     fn drain_packets(&mut self, at_end: bool) {
@@ -251,8 +290,20 @@ impl TsDemuxer {
         if pkt.transport_error {
             return self.report(TsDemuxError::TransportError { pid: pkt.pid });
         }
+        let buffered: usize = self.streams.values().map(EsState::buffered).sum();
         if let Some(es) = self.streams.get_mut(&pkt.pid) {
-            es.handle_packet(pkt.pid, &pkt, &mut self.events);
+            // This stream may grow to its own limit or to what the others
+            // leave of the shared budget, whichever is lower.
+            let budget = MAX_TOTAL_PES_BYTES - (buffered - es.buffered()).min(MAX_TOTAL_PES_BYTES);
+            let limit = if budget < MAX_PES_BYTES {
+                (
+                    budget,
+                    "buffered PES of all streams over the demuxer's limit",
+                )
+            } else {
+                (MAX_PES_BYTES, "PES larger than the demuxer's limit")
+            };
+            es.handle_packet(pkt.pid, &pkt, limit, &mut self.events);
         } else if pkt.pid == PAT_PID || Some(pkt.pid) == self.pmt_pid {
             self.handle_psi(&pkt);
         }
@@ -318,19 +369,55 @@ impl TsDemuxer {
             sb.data.drain(..used);
             match result {
                 Ok(Section::Pat(pat)) => self.pmt_pid = pat.programs.first().map(|p| p.1),
-                Ok(Section::Pmt(pmt)) => self.handle_pmt(&pmt.streams),
+                Ok(Section::Pmt(pmt)) => self.handle_pmt(&pmt),
                 Ok(Section::Other { .. }) => {}
                 Err(source) => self.report(TsDemuxError::Psi { pid, source }),
             }
         }
     }
 
-    fn handle_pmt(&mut self, streams: &[super::psi::PmtStream]) {
-        for s in streams {
+    /// Follows a PMT: a new version replaces the stream set, the same
+    /// version again changes nothing.
+    fn handle_pmt(&mut self, pmt: &super::psi::Pmt) {
+        if self.pmt_version == Some(pmt.version) {
+            return;
+        }
+        self.pmt_version = Some(pmt.version);
+        let listed = |pid: u16, stream_type: u8| {
+            pmt.streams
+                .iter()
+                .any(|s| s.pid == pid && s.stream_type == stream_type)
+        };
+        let gone: Vec<u16> = self
+            .streams
+            .iter()
+            .filter(|(&pid, es)| !listed(pid, super::stream_type(es.codec())))
+            .map(|(&pid, _)| pid)
+            .collect();
+        for pid in gone {
+            let Some(mut es) = self.streams.remove(&pid) else {
+                continue;
+            };
+            es.complete(pid, None, &mut self.events);
+            self.removed_units_before_config += es.units_before_config;
+            self.report(TsDemuxError::StreamRemoved {
+                pid,
+                track: es.track_id(),
+                version: pmt.version,
+            });
+        }
+        self.ignored.retain(|&pid, &mut t| listed(pid, t));
+        for s in &pmt.streams {
             if self.streams.contains_key(&s.pid) || self.ignored.contains_key(&s.pid) {
                 continue;
             }
             match super::codec_of(s.stream_type) {
+                Some(_) if self.streams.len() >= MAX_STREAMS => {
+                    self.report(TsDemuxError::StreamLimit {
+                        pid: s.pid,
+                        limit: MAX_STREAMS,
+                    });
+                }
                 Some(codec) => {
                     self.streams
                         .insert(s.pid, EsState::new(self.next_track, codec));
@@ -352,9 +439,4 @@ impl TsDemuxer {
 /// 90 kHz, if the header is there whole.
 pub(super) fn peek_dts(payload: &[u8]) -> Option<i64> {
     parse_header(payload).ok().and_then(|h| h.dts.or(h.pts))
-}
-
-/// PES bytes a stream may buffer (see [`MAX_PES_BYTES`]).
-pub(super) const fn max_pes_bytes() -> usize {
-    MAX_PES_BYTES
 }

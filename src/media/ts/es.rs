@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::demux::{max_pes_bytes, peek_dts, TsDemuxError, TsEvent};
+use super::demux::{peek_dts, TsDemuxError, TsEvent};
 use super::packet::TsPacket;
 use super::pes::{self, parse_header, signed_33, Unwrapper, PTS_HZ};
 use crate::media::aac;
@@ -64,11 +64,28 @@ impl EsState {
         }
     }
 
-    /// Takes one packet of this PID.
+    /// The track id this stream becomes.
+    pub(super) fn track_id(&self) -> u32 {
+        self.track_id
+    }
+
+    /// The codec the PMT gave this stream.
+    pub(super) fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// PES bytes buffered now.
+    pub(super) fn buffered(&self) -> usize {
+        self.pes.as_ref().map_or(0, |p| p.data.len())
+    }
+
+    /// Takes one packet of this PID. `limit` is the PES size (bytes) beyond
+    /// which the PES is dropped as damaged, with the reason to report.
     pub(super) fn handle_packet(
         &mut self,
         pid: u16,
         pkt: &TsPacket<'_>,
+        (limit, why): (usize, &'static str),
         events: &mut VecDeque<TsEvent>,
     ) {
         if !pkt.has_payload {
@@ -108,8 +125,8 @@ impl EsState {
             });
         } else if let Some(p) = &mut self.pes {
             p.data.extend_from_slice(pkt.payload);
-            if p.data.len() > max_pes_bytes() {
-                p.damaged = Some("PES larger than the demuxer's limit");
+            if p.data.len() > limit {
+                p.damaged = Some(why);
                 self.complete(pid, None, events);
             }
         }

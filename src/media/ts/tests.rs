@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::packet::{parse_packet, PACKET_SIZE};
-use super::pes::{parse_header, PTS_MODULUS};
+use super::pes::{self, parse_header, PTS_MODULUS};
 use super::*;
 use crate::media::h264::join_annex_b;
 use crate::media::{AccessUnit, CodecConfig, Track};
@@ -674,4 +674,141 @@ fn the_muxer_rejects_a_first_timestamp_it_could_not_read_back() {
         ..input[0].clone()
     };
     assert!(mux.mux(&ok).is_ok());
+}
+
+/// A PSI section as packets on `pid` (pointer_field 0, 0xff padding).
+fn section_packets(pid: u16, section: &[u8], cc: u8) -> Vec<[u8; PACKET_SIZE]> {
+    use super::packet::{write_packet, PacketSpec, MAX_PAYLOAD};
+    let mut payload = [&[0u8][..], section].concat();
+    payload.resize(payload.len().div_ceil(MAX_PAYLOAD) * MAX_PAYLOAD, 0xff);
+    payload
+        .chunks(MAX_PAYLOAD)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let spec = PacketSpec {
+                pid,
+                unit_start: i == 0,
+                cc: cc.wrapping_add(i as u8) & 0x0f,
+            };
+            write_packet(spec, None, chunk).0
+        })
+        .collect()
+}
+
+/// PAT and a PMT (of `version`) listing `streams` as (pid, stream_type).
+fn psi_packets(streams: &[(u16, u8)], version: u8, cc: u8) -> Vec<[u8; PACKET_SIZE]> {
+    use super::psi::{Pat, Pmt, PmtStream, PAT_PID};
+    let pat = Pat {
+        transport_stream_id: 1,
+        programs: vec![(PROGRAM_NUMBER, PMT_PID)],
+    };
+    let pmt = Pmt {
+        program_number: PROGRAM_NUMBER,
+        version,
+        pcr_pid: streams[0].0,
+        streams: streams
+            .iter()
+            .map(|&(pid, stream_type)| PmtStream { stream_type, pid })
+            .collect(),
+    };
+    [
+        section_packets(PAT_PID, &pat.emit(), cc),
+        section_packets(PMT_PID, &pmt.emit(), cc),
+    ]
+    .concat()
+}
+
+#[test]
+fn buffered_pes_of_all_streams_share_one_memory_budget() {
+    use super::packet::{write_packet, PacketSpec};
+    let pids = [0x100u16, 0x101, 0x102];
+    let streams: Vec<(u16, u8)> = pids.iter().map(|&p| (p, STREAM_TYPE_H264)).collect();
+    let mut demux = TsDemuxer::new();
+    demux.handle_bytes(&psi_packets(&streams, 0, 0).concat());
+    // Three unbounded PES growing together to 12 MiB each: each stays below
+    // the per-PES limit, together they pass the shared 32 MiB.
+    let header = pes::emit_header(pes::STREAM_ID_VIDEO, 0, 0, 0, false).unwrap();
+    let filler = [1u8; 184];
+    let mut errors = Vec::new();
+    for n in 0..(12 << 20) / 184 {
+        for (k, &pid) in pids.iter().enumerate() {
+            let spec = PacketSpec {
+                pid,
+                unit_start: n == 0,
+                cc: (n & 0x0f) as u8,
+            };
+            let payload = if n == 0 { &header[..] } else { &filler[..] };
+            demux.handle_bytes(&write_packet(spec, None, payload).0);
+            while let Some(ev) = demux.poll_event() {
+                match ev {
+                    TsEvent::Error(e) => errors.push((n, k, e)),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+    }
+    let (n, _, first) = &errors[0];
+    assert!(
+        matches!(
+            first,
+            TsDemuxError::DamagedPes {
+                reason: "buffered PES of all streams over the demuxer's limit",
+                ..
+            }
+        ),
+        "{errors:?}"
+    );
+    assert!(*n * 184 * 3 <= 33 << 20, "dropped at {n} packets a stream");
+}
+
+#[test]
+fn the_demuxer_follows_at_most_max_streams() {
+    use super::demux::MAX_STREAMS;
+    let streams: Vec<(u16, u8)> = (0..70).map(|i| (0x100 + i, STREAM_TYPE_H264)).collect();
+    let (_, _, errors) = demux_all(&psi_packets(&streams, 0, 0).concat(), 188);
+    let expected: Vec<TsDemuxError> = (MAX_STREAMS as u16..70)
+        .map(|i| TsDemuxError::StreamLimit {
+            pid: 0x100 + i,
+            limit: MAX_STREAMS,
+        })
+        .collect();
+    assert_eq!(errors, expected);
+}
+
+#[test]
+fn a_new_pmt_version_replaces_the_stream_set() {
+    let input = units(1, 0);
+    let packets = mux_all(&tracks(), &input);
+    let cut = packets.len() / 2;
+    // PMT version 1 lists the audio PID and a new video PID, not 0x100.
+    let v1 = psi_packets(
+        &[(0x101, STREAM_TYPE_AAC_ADTS), (0x102, STREAM_TYPE_H264)],
+        1,
+        8,
+    );
+    let rest = packets[cut..]
+        .iter()
+        .filter(|p| parse_packet(p).is_ok_and(|p| p.pid != PMT_PID));
+    let stream: Vec<u8> = packets[..cut]
+        .iter()
+        .chain(&v1)
+        .chain(rest)
+        .flat_map(|p| *p)
+        .collect();
+    let (_, got, errors) = demux_all(&stream, 188);
+    assert_eq!(
+        errors,
+        [TsDemuxError::StreamRemoved {
+            pid: 0x100,
+            track: 1,
+            version: 1
+        }]
+    );
+    let audio: Vec<&AccessUnit> = input.iter().filter(|au| au.track == 2).collect();
+    assert_eq!(got.iter().filter(|au| au.track == 2).count(), audio.len());
+    let video = got.iter().filter(|au| au.track == 1).count();
+    assert!(
+        video > 0 && video < 30,
+        "video stops at the new PMT: {video}"
+    );
 }
