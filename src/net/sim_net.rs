@@ -437,7 +437,12 @@ impl AsyncWrite for SimTcpStream {
         if !socket.may_send() {
             return Poll::Ready(Err(this.gone()));
         }
-        if !socket.can_send() {
+        // Writable as Linux reports it (`sk_stream_min_wspace`): once the free
+        // space is at least half of what is queued. A writer then wakes in
+        // large steps, not on every ACK that frees a few bytes.
+        let queued = socket.send_queue();
+        let free = socket.send_capacity() - queued;
+        if !socket.can_send() || (queued > 0 && free < queued / 2) {
             socket.register_send_waker(cx.waker());
             return Poll::Pending;
         }
