@@ -23,6 +23,8 @@ pub mod fmp4;
 pub mod h264;
 pub mod h265;
 pub mod synthetic;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod ts;
 mod types;
 

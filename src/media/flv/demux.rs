@@ -12,8 +12,6 @@
 //!
 //! [`finish`]: FlvDemuxer::finish
 
-use std::time::Duration;
-
 use super::mux::{CODEC_AVC, FORMAT_AAC};
 use super::script::{frame_rate_of, read_metadata, Value};
 use super::tag::{parse_header, parse_tag, FlvTag, ParsedTag, TagKind};
@@ -228,7 +226,7 @@ impl FlvDemuxer {
                     duration: u32::try_from(duration).unwrap_or(0),
                     keyframe: frame_type == 1,
                     data,
-                    capture_time: capture_time_of(pts, VIDEO_TIMESCALE),
+                    capture_time: crate::media::ticks_to_duration(pts, VIDEO_TIMESCALE),
                 }))
             }
             2 => Ok(None), // end of sequence
@@ -287,22 +285,12 @@ impl FlvDemuxer {
                     duration: *frame_samples,
                     keyframe: true,
                     data: payload.to_vec(),
-                    capture_time: capture_time_of(ts, track.timescale),
+                    capture_time: crate::media::ticks_to_duration(ts, track.timescale),
                 }))
             }
             other => Err(bad(&format!("AAC packet type {other}"))),
         }
     }
-}
-
-/// A demuxed unit's capture time: its pts as time since zero (FLV carries
-/// no capture times).
-fn capture_time_of(pts: i64, timescale: u32) -> Duration {
-    if pts <= 0 || timescale == 0 {
-        return Duration::ZERO;
-    }
-    let nanos = pts as u128 * 1_000_000_000 / u128::from(timescale);
-    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// Demuxes a whole FLV file. Returns the tracks and all access units in

@@ -4,9 +4,9 @@
 
 use super::tag::{parse_tag, write_tag, TagKind, HEADER_LEN};
 use super::*;
-use crate::media::fmp4::testkit::{
-    check_ffmpeg_units, check_remux, ffmpeg_encode, of_track, scratch_dir, synthetic_aus,
-    synthetic_tracks,
+use crate::media::testkit::{
+    check_ffmpeg_units, check_remux, ffmpeg_encode, flip_bytes, of_track, scratch_dir,
+    synthetic_aus, synthetic_tracks,
 };
 use crate::media::{AccessUnit, CodecConfig, Track};
 
@@ -116,16 +116,9 @@ fn hostile_input_is_an_error_never_a_panic() {
             Err(e) => assert!(e.is_incomplete(), "cut at {cut}: {e}"),
         }
     }
-    let mut seed = 0x9e37_79b9_u32;
-    for round in 0..3000 {
-        let mut bad = file.clone();
-        for _ in 0..1 + round % 8 {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let at = (seed >> 8) as usize % bad.len();
-            bad[at] ^= (seed >> 3) as u8 | 1;
-        }
-        let _ = demux(&bad);
-    }
+    flip_bytes(&file, 0x9e37_79b9_u32, 3000, |bad| {
+        let _ = demux(bad);
+    });
     for len in 0..100 {
         let noise: Vec<u8> = (0..len).map(|i| (i * 73 % 256) as u8).collect();
         assert!(demux(&noise).is_err());

@@ -24,7 +24,6 @@
 //! duration the difference of rounded ends so units stay contiguous.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use mp4_atom::{Decode, Moof, Traf};
 
@@ -198,7 +197,7 @@ impl Fmp4Demuxer {
                     duration: u32::try_from(au_end - au_dts).unwrap_or(u32::MAX),
                     keyframe: flags & NON_SYNC_BIT == 0,
                     data,
-                    capture_time: capture_time_of(pts, to),
+                    capture_time: crate::media::ticks_to_duration(pts, to),
                 });
                 dts = end;
             }
@@ -283,17 +282,6 @@ impl Budget {
 fn sample_bytes(data: &[u8], offset: u64, size: u32) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
     data.get(start..start.checked_add(usize::try_from(size).ok()?)?)
-}
-
-/// The capture time a demuxed unit gets: its pts as time since zero
-/// (negative pts clamp to zero), since containers do not carry capture
-/// times.
-pub(crate) fn capture_time_of(pts: i64, timescale: u32) -> Duration {
-    if pts <= 0 || timescale == 0 {
-        return Duration::ZERO;
-    }
-    let nanos = pts as u128 * 1_000_000_000 / u128::from(timescale);
-    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// Demuxes a whole fMP4 file: the init segment and every fragment in one

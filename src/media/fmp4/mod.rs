@@ -24,8 +24,6 @@ mod demux;
 mod init;
 mod mux;
 #[cfg(test)]
-pub(crate) mod testkit;
-#[cfg(test)]
 mod tests;
 
 pub use demux::{demux, Fmp4Demuxer};

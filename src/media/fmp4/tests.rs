@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use mp4_atom::{Decode, Encode, Mfhd, Moof, Tfhd, Traf, Trun, TrunEntry, TrunSamples};
 
-use super::demux::capture_time_of;
-use super::testkit::*;
 use super::*;
+use crate::media::testkit::*;
+use crate::media::ticks_to_duration;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
 /// Init segment and fragments (cut by [`segment_ranges`]) in one buffer.
@@ -81,7 +81,7 @@ fn negative_composition_offsets_and_gaps_survive() {
     aus[4].duration = 4500;
     for au in &mut aus {
         au.pts -= 9000; // some pts now precede their dts: trun version 1
-        au.capture_time = capture_time_of(au.pts, 90_000);
+        au.capture_time = ticks_to_duration(au.pts, 90_000);
     }
     let mut muxer = Fmp4Muxer::new(&tracks).unwrap();
     let mut file = muxer.init_segment().to_vec();
@@ -100,16 +100,9 @@ fn hostile_input_is_an_error_never_a_panic() {
     }
     assert!(matches!(demux(&file[..init_len + 20]), Err(e) if e.is_incomplete()));
     // Flipped bytes and noise.
-    let mut seed = 0x2545_f491_u32;
-    for round in 0..3000 {
-        let mut bad = file.clone();
-        for _ in 0..1 + round % 8 {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let at = (seed >> 8) as usize % bad.len();
-            bad[at] ^= (seed >> 3) as u8 | 1;
-        }
-        let _ = demux(&bad);
-    }
+    flip_bytes(&file, 0x2545_f491_u32, 3000, |bad| {
+        let _ = demux(bad);
+    });
     for len in 0..200 {
         let noise: Vec<u8> = (0..len).map(|i| (i * 73 % 256) as u8).collect();
         assert!(demux(&noise).is_err());

@@ -2,105 +2,15 @@
 //! and have ffprobe/ffmpeg decode ours to the same pictures with no errors.
 //! These tests fail (never skip) when ffmpeg is missing: CI installs it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use super::tests::demux_all;
 use super::*;
+use crate::media::testkit::{ffmpeg_encode, frame_hashes, run_tool, scratch_dir};
 use crate::media::{AccessUnit, CodecConfig};
-
-/// Runs a tool, failing the test with a clear message if it is missing or fails.
-fn run(tool: &str, args: &[&str]) -> (String, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("`{tool}` could not be run ({e}): these tests need the ffmpeg CLI (ffmpeg, ffprobe) on PATH; install ffmpeg")
-    });
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(
-        out.status.success(),
-        "`{tool} {}` failed: {stderr}",
-        args.join(" ")
-    );
-    (stdout, stderr)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("streamsim-ts-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
-
-/// The MD5 column of `ffmpeg -f framemd5` for the video stream of `file`,
-/// checking that decoding printed nothing (no errors, no warnings).
-fn video_hashes(file: &Path) -> Vec<String> {
-    let (stdout, stderr) = run(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-i",
-            path(file),
-            "-map",
-            "0:v",
-            "-f",
-            "framemd5",
-            "-",
-        ],
-    );
-    assert!(
-        stderr.is_empty(),
-        "decoding {} printed: {stderr}",
-        file.display()
-    );
-    stdout
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.rsplit(',').next())
-        .map(|h| h.trim().to_owned())
-        .collect()
-}
 
 #[test]
 fn demuxes_ffmpeg_output_and_remuxes_it_so_ffmpeg_decodes_identical_frames() {
-    let dir = temp_dir("interop");
-    let theirs = dir.join("out.ts");
-    run(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=sample_rate=48000",
-        ]
-        .into_iter()
-        .chain([
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-g",
-            "30",
-            "-c:a",
-            "aac",
-            "-f",
-            "mpegts",
-            path(&theirs),
-        ])
-        .collect::<Vec<_>>(),
-    );
+    let dir = scratch_dir("ts-interop");
+    let theirs = ffmpeg_encode(&dir, "out.ts", &["-f", "mpegts"]);
     let bytes = std::fs::read(&theirs).expect("ffmpeg wrote its TS");
 
     // (a) Our demuxer on ffmpeg's stream.
@@ -163,9 +73,15 @@ fn demuxes_ffmpeg_output_and_remuxes_it_so_ffmpeg_decodes_identical_frames() {
         .collect();
     let ours = dir.join("ours.ts");
     std::fs::write(&ours, packets.concat()).expect("temp dir is writable");
-    let (probe, stderr) = run(
+    let (probe, stderr) = run_tool(
         "ffprobe",
-        &["-v", "error", "-count_frames", "-show_streams", path(&ours)],
+        &[
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_streams",
+            ours.to_str().unwrap(),
+        ],
     );
     assert!(stderr.is_empty(), "ffprobe printed: {stderr}");
     for expected in [
@@ -181,7 +97,7 @@ fn demuxes_ffmpeg_output_and_remuxes_it_so_ffmpeg_decodes_identical_frames() {
             "ffprobe lacks {expected}:\n{probe}"
         );
     }
-    let (ours_hashes, theirs_hashes) = (video_hashes(&ours), video_hashes(&theirs));
+    let (ours_hashes, theirs_hashes) = (frame_hashes(&ours, "0:v"), frame_hashes(&theirs, "0:v"));
     assert_eq!(ours_hashes.len(), 90);
     assert_eq!(ours_hashes, theirs_hashes, "decoded pictures differ");
     println!(

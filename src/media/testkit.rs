@@ -1,12 +1,12 @@
-//! Test helpers shared by the fMP4 and FLV tests: a synthetic H.264 + AAC
+//! Test helpers shared by the container tests (TS, fMP4, FLV): a synthetic H.264 + AAC
 //! stream with B-frames, and the ffmpeg CLI interop checks (encode a
 //! reference, probe and decode a remux, compare decoded frames).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::demux::capture_time_of;
 use crate::media::h264::{join_annex_b, START_CODE};
+use crate::media::ticks_to_duration;
 use crate::media::{AccessUnit, Codec, CodecConfig, Track};
 
 /// A real SPS and PPS (libx264, 320×240, High profile).
@@ -77,7 +77,7 @@ pub(crate) fn synthetic_aus(frames: usize) -> Vec<AccessUnit> {
             duration: 3000,
             keyframe,
             data,
-            capture_time: capture_time_of(pts, 90_000),
+            capture_time: ticks_to_duration(pts, 90_000),
         });
     }
     for k in 0..(frames * 1600).div_ceil(1024) {
@@ -90,7 +90,7 @@ pub(crate) fn synthetic_aus(frames: usize) -> Vec<AccessUnit> {
             duration: 1024,
             keyframe: true,
             data,
-            capture_time: capture_time_of(ts, 48_000),
+            capture_time: ticks_to_duration(ts, 48_000),
         });
     }
     // Release order: by dts in seconds; video first on ties.
@@ -197,6 +197,32 @@ pub(crate) fn framemd5(path: &Path, map: &str) -> Vec<String> {
         .filter(|l| !l.starts_with('#'))
         .map(str::to_owned)
         .collect()
+}
+
+/// The MD5 of every decoded frame of stream `map`, in order (the last
+/// column of [`framemd5`]): equal lists mean bit-identical frames, whatever
+/// the containers' timestamps.
+pub(crate) fn frame_hashes(path: &Path, map: &str) -> Vec<String> {
+    framemd5(path, map)
+        .iter()
+        .filter_map(|l| l.rsplit(',').next())
+        .map(|h| h.trim().to_owned())
+        .collect()
+}
+
+/// Feeds `feed` `rounds` copies of `file`, each with 1 to 8 bytes flipped at
+/// positions drawn from a fixed LCG seeded with `seed`: a demuxer must survive
+/// every one without panicking.
+pub(crate) fn flip_bytes(file: &[u8], mut seed: u32, rounds: usize, mut feed: impl FnMut(&[u8])) {
+    for round in 0..rounds {
+        let mut bad = file.to_vec();
+        for _ in 0..1 + round % 8 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let at = (seed >> 8) as usize % bad.len();
+            bad[at] ^= (seed >> 3) as u8 | 1;
+        }
+        feed(&bad);
+    }
 }
 
 /// Our remux `ours` of ffmpeg's `theirs` probes as H.264 320×240 at 30/1
