@@ -46,6 +46,8 @@
 
 pub mod cli;
 pub mod media;
+pub mod metrics;
 pub mod net;
+pub mod scenario;
 pub mod sim;
 pub mod workload;

@@ -1,0 +1,181 @@
+//! The names, units and meanings of every metric a run reports.
+//!
+//! Scenario validation checks `[expect]` keys against this catalog before a
+//! run starts, the summary builder fills exactly these names, and the README
+//! table is written from it. Names are `link.<id>.<metric>` for each link
+//! direction and `session.<name>.<metric>` for each session.
+
+use super::summary::Unit;
+use crate::scenario::ProtocolKind;
+
+/// One metric: its last name component, unit and meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricDef {
+    /// Last component of the metric name (`goodput`).
+    pub name: &'static str,
+    /// Unit of the value.
+    pub unit: Unit,
+    /// What it measures, in one line.
+    pub meaning: &'static str,
+}
+
+const fn def(name: &'static str, unit: Unit, meaning: &'static str) -> MetricDef {
+    MetricDef {
+        name,
+        unit,
+        meaning,
+    }
+}
+
+/// Metrics of every link direction (`link.<id>.<metric>`).
+pub const LINK_METRICS: &[MetricDef] = &[
+    def("offered", Unit::Count, "packets offered to the link"),
+    def(
+        "delivered",
+        Unit::Count,
+        "packet copies delivered (duplicates included)",
+    ),
+    def(
+        "delivered_bytes",
+        Unit::Bytes,
+        "bytes of delivered copies (IP packets)",
+    ),
+    def(
+        "throughput",
+        Unit::BitsPerSecond,
+        "delivered bits / elapsed time",
+    ),
+    def("dropped", Unit::Count, "copies dropped, any cause"),
+    def(
+        "dropped_loss",
+        Unit::Count,
+        "copies dropped by the loss process",
+    ),
+    def(
+        "dropped_queue",
+        Unit::Count,
+        "copies dropped by a full queue",
+    ),
+    def(
+        "dropped_outage",
+        Unit::Count,
+        "packets dropped during an outage",
+    ),
+    def("loss_rate", Unit::Ratio, "dropped / (offered + duplicated)"),
+    def("duplicated", Unit::Count, "duplicate copies made"),
+    def(
+        "corrupted",
+        Unit::Count,
+        "delivered copies with a flipped bit",
+    ),
+    def(
+        "reordered",
+        Unit::Count,
+        "copies delivered before one offered earlier",
+    ),
+    def(
+        "delay_p50",
+        Unit::Seconds,
+        "one-way delay of delivered copies, median",
+    ),
+    def("delay_p90", Unit::Seconds, "one-way delay, 90th percentile"),
+    def("delay_p99", Unit::Seconds, "one-way delay, 99th percentile"),
+    def("delay_max", Unit::Seconds, "one-way delay, largest"),
+    def(
+        "queue_delay_p50",
+        Unit::Seconds,
+        "wait + serialisation in the queue, median",
+    ),
+    def(
+        "queue_delay_p99",
+        Unit::Seconds,
+        "queue delay, 99th percentile",
+    ),
+    def("queue_delay_max", Unit::Seconds, "queue delay, largest"),
+];
+
+/// Metrics of a `tcp-bulk` session, all clients together.
+pub const TCP_BULK_METRICS: &[MetricDef] = &[
+    def(
+        "goodput",
+        Unit::BitsPerSecond,
+        "application bytes read × 8 / time since the session started",
+    ),
+    def("bytes", Unit::Bytes, "application bytes the clients read"),
+    def(
+        "startup",
+        Unit::Seconds,
+        "connect start → first byte read (largest over clients)",
+    ),
+    def("segments", Unit::Count, "TCP segments the server sent"),
+    def("wire_bytes", Unit::Bytes, "IP bytes the server sent"),
+    def(
+        "retransmissions",
+        Unit::Count,
+        "segments retransmitted (tshark's count)",
+    ),
+    def(
+        "retransmission_rate",
+        Unit::Ratio,
+        "retransmissions / segments",
+    ),
+    def(
+        "fast_retransmits",
+        Unit::Count,
+        "retransmissions after three duplicate ACKs",
+    ),
+    def(
+        "rto_count",
+        Unit::Count,
+        "retransmission timeouts (episodes)",
+    ),
+    def(
+        "spurious_retransmissions",
+        Unit::Count,
+        "retransmissions of data already acknowledged",
+    ),
+];
+
+/// Metrics of a `udp-cbr` session, all clients together.
+pub const UDP_CBR_METRICS: &[MetricDef] = &[
+    def("sent", Unit::Count, "datagrams the server sent"),
+    def(
+        "received",
+        Unit::Count,
+        "datagrams the clients received (duplicates excluded)",
+    ),
+    def("lost", Unit::Count, "sent − received"),
+    def("loss_rate", Unit::Ratio, "lost / sent"),
+    def(
+        "reordered",
+        Unit::Count,
+        "datagrams that arrived after a later-sent one",
+    ),
+    def(
+        "goodput",
+        Unit::BitsPerSecond,
+        "payload bits received / time the stream ran",
+    ),
+    def("delay_p50", Unit::Seconds, "one-way delay, median"),
+    def("delay_p90", Unit::Seconds, "one-way delay, 90th percentile"),
+    def("delay_p99", Unit::Seconds, "one-way delay, 99th percentile"),
+    def("delay_max", Unit::Seconds, "one-way delay, largest"),
+    def(
+        "jitter",
+        Unit::Seconds,
+        "RFC 3550 interarrival jitter at the end of the run",
+    ),
+    def(
+        "max_loss_burst",
+        Unit::Count,
+        "longest run of consecutive lost datagrams",
+    ),
+];
+
+/// The metrics of a session of `protocol`.
+pub fn session_metrics(protocol: ProtocolKind) -> &'static [MetricDef] {
+    match protocol {
+        ProtocolKind::TcpBulk => TCP_BULK_METRICS,
+        ProtocolKind::UdpCbr => UDP_CBR_METRICS,
+    }
+}

@@ -1,0 +1,21 @@
+//! The metrics core: what a run measured, in one vocabulary for every
+//! protocol.
+//!
+//! * [`event`]: the simulated-time event log (`events.jsonl`).
+//! * [`catalog`]: every metric's name, unit and meaning.
+//! * [`summary`]: the flat, versioned summary (`summary.json`).
+//! * [`series`]: time series and distributions behind the SVG plots.
+
+pub mod catalog;
+pub mod check;
+pub mod event;
+pub mod series;
+pub mod summary;
+
+pub use catalog::{MetricDef, LINK_METRICS};
+pub use check::{BaselineDiff, CheckOutcome, CheckedScenario};
+pub use event::{Event, EventKind, EventLog};
+pub use series::{Cdf, PlotData, Series};
+pub use summary::{
+    EventCounts, ExpectationOutcome, Metric, ScenarioInfo, Summary, Unit, SCHEMA_VERSION,
+};
