@@ -4,7 +4,7 @@
 //! Goodput is application bytes the client read divided by the run's
 //! duration, slow start included (as ns-3's BulkSend/PacketSink figures are).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::net::flows::TcpFlowStats;
 use crate::net::link::{LinkConfig, LinkStats};
-use crate::net::{Net, NetListener, TcpConfig};
+use crate::net::{Net, NetListener, NetStream, SimNet, TcpConfig};
 use crate::sim::{Harness, Progress, RunReport, SimConfig, SimError, Topology};
 
 /// Port the bulk server listens on.
@@ -45,42 +45,109 @@ pub struct BulkResult {
     pub report: RunReport,
 }
 
+/// What one bulk client saw, in simulated time since scenario start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkClientStats {
+    /// When the client began to connect.
+    pub started: Option<Duration>,
+    /// When the handshake completed.
+    pub connected: Option<Duration>,
+    /// When the first payload byte was read.
+    pub first_byte: Option<Duration>,
+    /// When the server's end of stream was read.
+    pub finished: Option<Duration>,
+    /// Application bytes read.
+    pub bytes: u64,
+    /// Why the client stopped early, when it did (connect or read error).
+    pub error: Option<String>,
+}
+
+/// Serves bulk data on `port`: every accepted connection gets its own task
+/// that writes until `limit` bytes are sent (then closes its side) or
+/// until simulated time reaches `stop`. Returns when the listener fails.
+pub async fn bulk_server(net: SimNet, port: u16, limit: Option<u64>, stop: Option<Duration>) {
+    let Ok(listener) = net.listen(SocketAddr::from(([0, 0, 0, 0], port)), 16).await else {
+        return;
+    };
+    while let Ok((stream, _)) = listener.accept().await {
+        let net = net.clone();
+        tokio::task::spawn_local(send_bulk(net, stream, limit, stop));
+    }
+}
+
+async fn send_bulk(
+    net: SimNet,
+    mut stream: impl NetStream,
+    limit: Option<u64>,
+    stop: Option<Duration>,
+) {
+    const CHUNK: usize = 64 * 1024;
+    let chunk = vec![0x5a_u8; CHUNK];
+    let mut left = limit.unwrap_or(u64::MAX);
+    while left > 0 && stop.is_none_or(|s| net.now() < s) {
+        let n = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+        if stream.write_all(&chunk[..n]).await.is_err() {
+            return;
+        }
+        left -= n as u64;
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// Connects to `server:port` and reads until end of stream, recording what
+/// it sees in `stats`.
+pub async fn bulk_client(
+    net: SimNet,
+    server: String,
+    port: u16,
+    stats: Rc<RefCell<BulkClientStats>>,
+) {
+    stats.borrow_mut().started = Some(net.now());
+    let connected = match net.resolve(&server, port).await {
+        Ok(addr) => net.connect(addr).await,
+        Err(e) => Err(e),
+    };
+    let mut stream = match connected {
+        Ok(stream) => stream,
+        Err(e) => {
+            stats.borrow_mut().error = Some(format!("connect to {server}:{port}: {e}"));
+            return;
+        }
+    };
+    stats.borrow_mut().connected = Some(net.now());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) => {
+                stats.borrow_mut().finished = Some(net.now());
+                break;
+            }
+            Ok(n) => {
+                let mut s = stats.borrow_mut();
+                s.first_byte.get_or_insert(net.now());
+                s.bytes += n as u64;
+            }
+            Err(e) => {
+                stats.borrow_mut().error = Some(format!("read from {server}:{port}: {e}"));
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
 /// Runs a bulk transfer; `on_step` sees the run's progress.
 pub fn run_bulk(spec: &BulkSpec, on_step: impl FnMut(Progress)) -> Result<BulkResult, SimError> {
     let topology = Topology::pair("server", "client", spec.down.clone(), spec.up.clone());
-    let received = Rc::new(Cell::new(0u64));
+    let stats = Rc::new(RefCell::new(BulkClientStats::default()));
     let mut harness = Harness::new(spec.sim.clone(), topology)?;
-    harness.app("server", |net| async move {
-        let Ok(listener) = net
-            .listen(SocketAddr::from(([0, 0, 0, 0], BULK_PORT)), 4)
-            .await
-        else {
-            return;
-        };
-        let chunk = vec![0x5a_u8; 64 * 1024];
-        while let Ok((mut stream, _)) = listener.accept().await {
-            while stream.write_all(&chunk).await.is_ok() {}
-        }
-    })?;
-    let counter = received.clone();
+    harness.app("server", |net| bulk_server(net, BULK_PORT, None, None))?;
+    let client_stats = stats.clone();
     harness.app("client", move |net| {
-        let counter = counter.clone();
-        async move {
-            let Ok(server) = net.resolve("server", BULK_PORT).await else {
-                return;
-            };
-            let Ok(mut stream) = net.connect(server).await else {
-                return;
-            };
-            let mut buf = vec![0u8; 64 * 1024];
-            while let Ok(n @ 1..) = stream.read(&mut buf).await {
-                counter.set(counter.get() + n as u64);
-            }
-            let _ = stream.shutdown().await;
-        }
+        bulk_client(net, "server".to_owned(), BULK_PORT, client_stats.clone())
     })?;
     let report = harness.run(on_step)?;
-    let bytes = received.get();
+    let bytes = stats.borrow().bytes;
     let server = report
         .host("server")
         .expect("the topology declares a server");

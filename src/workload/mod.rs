@@ -8,5 +8,9 @@
 pub mod bulk;
 pub mod cbr;
 
-pub use bulk::{ns3_tcp, run_bulk, BulkResult, BulkSpec, BULK_PORT};
-pub use cbr::{run_cbr, CbrResult, CbrSpec, CBR_PORT};
+pub use bulk::{
+    bulk_client, bulk_server, ns3_tcp, run_bulk, BulkClientStats, BulkResult, BulkSpec, BULK_PORT,
+};
+pub use cbr::{
+    cbr_receiver, cbr_sender, default_stop, run_cbr, CbrReceiverStats, CbrResult, CbrSpec, CBR_PORT,
+};
