@@ -109,15 +109,24 @@ pub struct RunReport {
     pub seed: u64,
     /// Simulated time the run covered.
     pub elapsed: Duration,
+    /// True when the run reached its duration; false when a stop condition
+    /// ended it early ([`super::Harness::run_until`]).
+    pub complete: bool,
     /// Hosts, in declaration order.
     pub hosts: Vec<HostReport>,
 }
 
 impl RunReport {
-    pub(super) fn new(seed: u64, elapsed: Duration, hosts: Vec<HostReport>) -> RunReport {
+    pub(super) fn new(
+        seed: u64,
+        elapsed: Duration,
+        complete: bool,
+        hosts: Vec<HostReport>,
+    ) -> RunReport {
         RunReport {
             seed,
             elapsed,
+            complete,
             hosts,
         }
     }
