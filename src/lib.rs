@@ -12,8 +12,9 @@
 //!  app (client) ◄── Net (SimNet) ◄── smoltcp stack ◄── Nic ingress: hold until ◄╝ stamped with delivery time
 //! ```
 //!
-//! * [`sim`]: the turmoil harness. One host per node, pinned epoch, seeded
-//!   named RNG streams, a run loop that reports progress.
+//! * [`sim`]: the turmoil harness. One host per node (each running any
+//!   number of apps), pinned epoch, seeded named RNG streams, a run loop
+//!   that reports progress and can be stopped early.
 //! * [`net`]: the link model (tc-netem and Mahimahi features, sans-IO), the
 //!   NIC, the smoltcp TCP/IP stack driven by simulated time, pcap capture,
 //!   flow analysis, and the [`net::Net`] trait with a simulated and a live

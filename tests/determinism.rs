@@ -1,5 +1,5 @@
-//! Same scenario and seed ⇒ byte-identical captures and counters; another
-//! seed ⇒ different ones.
+//! Same scenario and seed ⇒ byte-identical captures, counters, link series
+//! (delay histogram, bins) and NIC event logs; another seed ⇒ different ones.
 
 use std::time::Duration;
 
@@ -49,18 +49,35 @@ fn cbr(seed: u64) -> RunReport {
     .report
 }
 
-/// Every counter of a run, rendered: captures compared separately.
+/// Every counter of a run, rendered (link stats include their histograms
+/// and bins): captures compared separately.
 fn counters(report: &RunReport) -> String {
     report
         .hosts
         .iter()
         .map(|h| {
             format!(
-                "{}: {:?} {:?} {:?} {:?}\n",
-                h.name, h.links, h.tcp, h.udp, h.nic
+                "{}: {:?} {:?} {:?} {:?} {:?} {}\n",
+                h.name, h.links, h.tcp, h.udp, h.nic, h.events, h.events_dropped
             )
         })
         .collect()
+}
+
+/// The plot series and events of a run, which must be populated for the
+/// comparisons above to mean something.
+fn assert_series_populated(report: &RunReport, link: &str) {
+    let stats = report.link(link).expect("the link exists");
+    let bins = &stats.delivered_bytes_bins;
+    assert!(bins.len() >= 40, "{link}: bins cover the run: {bins:?}");
+    assert_eq!(bins.iter().sum::<u64>(), stats.delivered_bytes);
+    assert!(
+        stats.queue_bytes_bins.iter().any(|&b| b > 0),
+        "{link}: a queue formed"
+    );
+    assert_eq!(stats.delay_us.len(), stats.delivered);
+    let server = report.host("server").expect("the server exists");
+    assert!(!server.events.is_empty(), "the lossy link logged drops");
 }
 
 fn captures(report: &RunReport) -> Vec<Vec<u8>> {
@@ -84,6 +101,8 @@ fn determinism_tcp_same_seed_same_bytes() {
         "pcapng bytes differ between two runs with seed 11"
     );
     assert_eq!(counters(&a), counters(&b));
+    assert_series_populated(&a, "server->client");
+    assert_eq!(a.hosts[0].events, b.hosts[0].events);
 }
 
 #[test]
@@ -102,6 +121,7 @@ fn determinism_udp_same_seed_same_bytes() {
         "pcap bytes differ between two runs with seed 5"
     );
     assert_eq!(counters(&a), counters(&b));
+    assert_series_populated(&a, "server->client");
     let (c, _) = (cbr(6), ());
     assert_ne!(captures(&a), captures(&c));
     assert_ne!(counters(&a), counters(&c));

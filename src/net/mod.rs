@@ -4,7 +4,8 @@
 //! Layers, bottom up:
 //! * [`link`]: sans-IO model of one direction of a link (netem + Mahimahi);
 //! * [`nic`]: a host's interface, egress through link models, ingress held
-//!   until each packet's delivery time;
+//!   until each packet's delivery time, with a log of drops and
+//!   retransmissions;
 //! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
 //!   time, and the driver task that moves frames over turmoil;
 //! * [`pcap`] and [`flows`]: what a NIC captures and counts;

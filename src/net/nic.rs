@@ -14,6 +14,10 @@
 //! [`NicCounters::late_frames`]. Links whose delay is at least one tick are
 //! exact to the nanosecond.
 //!
+//! Events: every copy a link drops and every TCP retransmission this host
+//! sends is recorded as a [`NicEvent`] in a capped log ([`NicEventLog`]);
+//! events past the cap are counted, never silently lost.
+//!
 //! Invariant: the NIC never reorders packets with equal delivery times, and
 //! nothing it does depends on wall-clock time or unordered iteration.
 
@@ -22,9 +26,13 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::flows::FlowTracker;
+use super::flows::{FlowTracker, Observation, SegmentClass};
 use super::link::{LinkModel, Verdict};
 use super::pcap::CaptureTap;
+
+mod events;
+
+pub use self::events::{NicEvent, NicEventKind, NicEventLog, NIC_EVENT_CAP};
 
 /// The turmoil UDP port frames travel on between hosts.
 pub const NIC_PORT: u16 = 9;
@@ -78,6 +86,7 @@ pub struct Nic {
     capture_drops: bool,
     flows: FlowTracker,
     counters: NicCounters,
+    events: NicEventLog,
 }
 
 impl Nic {
@@ -97,6 +106,7 @@ impl Nic {
             capture_drops,
             flows: FlowTracker::new(),
             counters: NicCounters::default(),
+            events: NicEventLog::default(),
         }
     }
 
@@ -108,7 +118,8 @@ impl Nic {
             self.counters.not_ipv4 += 1;
             return;
         };
-        self.flows.observe(now, &packet, true);
+        let observation = self.flows.observe(now, &packet, true);
+        self.record_retransmission(now, observation);
         let Some(egress) = self.links.get_mut(&dst) else {
             self.counters.no_route += 1;
             self.capture_outbound(now, &packet, Some("no route"));
@@ -135,7 +146,13 @@ impl Nic {
                     }
                     self.outbox.push((dst, frame));
                 }
-                Verdict::Drop { cause } => drop_cause = Some(cause.as_str()),
+                Verdict::Drop { cause } => {
+                    drop_cause = Some(cause.as_str());
+                    let link = egress.name.clone();
+                    let bytes = packet.len();
+                    let kind = NicEventKind::Drop { link, cause, bytes };
+                    self.events.push(now, kind);
+                }
             }
         }
         let delivered_any = self.outbox.len() > queued_before;
@@ -213,6 +230,39 @@ impl Nic {
         self.capture.as_ref()
     }
 
+    /// Drops and retransmissions seen so far, oldest first (at most
+    /// [`NIC_EVENT_CAP`]).
+    pub fn events(&self) -> &[NicEvent] {
+        self.events.events()
+    }
+
+    /// Events not kept because the log was full.
+    pub fn events_dropped(&self) -> u64 {
+        self.events.dropped()
+    }
+
+    /// Logs an outbound segment classified as a retransmission.
+    fn record_retransmission(&mut self, now: Duration, observation: Observation) {
+        if let Observation::Tcp {
+            key,
+            class:
+                SegmentClass::Retransmission {
+                    fast,
+                    timeout,
+                    spurious,
+                },
+        } = observation
+        {
+            let kind = NicEventKind::Retransmission {
+                key,
+                fast,
+                timeout,
+                spurious,
+            };
+            self.events.push(now, kind);
+        }
+    }
+
     fn capture_outbound(&mut self, now: Duration, packet: &[u8], dropped: Option<&str>) {
         let Some(tap) = &mut self.capture else { return };
         let _ = match dropped {
@@ -233,3 +283,6 @@ fn ipv4_destination(packet: &[u8]) -> Option<Ipv4Addr> {
 pub fn duration_to_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,12 @@
 //!
 //! [`Harness`] builds a turmoil `Sim` from a [`Topology`], a seed and a
 //! duration. Each host runs its own smoltcp stack ([`crate::net::Stack`]) and
-//! the application the caller gives it, written against [`crate::net::Net`].
-//! The run steps turmoil tick by tick until the duration is reached, reporting
-//! [`Progress`] after every step, then collects a [`RunReport`].
+//! the applications the caller gives it, written against
+//! [`crate::net::Net`]; a host's applications run concurrently, polled in
+//! the order they were added. The run steps turmoil tick by tick until the
+//! duration is reached or the caller's stop condition holds
+//! ([`Harness::run_until`]), reporting [`Progress`] after every step, then
+//! collects a [`RunReport`] (whose `complete` tells which ended it).
 //!
 //! turmoil is configured so that it never shapes traffic itself: its link
 //! latency is zero and its UDP queues never fill. All shaping happens in our
@@ -22,7 +25,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, UNIX_EPOCH};
 
 pub use report::{HostReport, LinkReport, RunReport, UdpFlowReport};
@@ -137,13 +142,15 @@ pub fn default_tcp_buffer(bdp_bytes: Option<u64>) -> usize {
     }
 }
 
-type App = Box<dyn Fn(SimNet) -> std::pin::Pin<Box<dyn Future<Output = ()>>>>;
+type AppFuture = Pin<Box<dyn Future<Output = ()>>>;
+type App = Box<dyn Fn(SimNet) -> AppFuture>;
 
 /// A simulation being set up, then run once.
 pub struct Harness {
     config: SimConfig,
     topology: Topology,
-    apps: BTreeMap<String, App>,
+    /// Each host's applications, in the order they were added.
+    apps: BTreeMap<String, Vec<App>>,
 }
 
 impl Harness {
@@ -172,9 +179,11 @@ impl Harness {
         })
     }
 
-    /// Runs `app` on host `name`; it gets the host's [`SimNet`]. Apps start
-    /// one tick after simulated time 0, when every host's NIC is attached. A
-    /// host without an app still runs its stack (it answers with RST, for one).
+    /// Adds `app` to host `name`; it gets the host's [`SimNet`]. Apps start
+    /// one tick after simulated time 0, when every host's NIC is attached.
+    /// A host's apps run concurrently on it, polled in the order they were
+    /// added. A host without an app still runs its stack (it answers with
+    /// RST, for one).
     pub fn app<F, Fut>(&mut self, name: &str, app: F) -> Result<(), SimError>
     where
         F: Fn(SimNet) -> Fut + 'static,
@@ -186,12 +195,26 @@ impl Harness {
             });
         }
         self.apps
-            .insert(name.to_owned(), Box::new(move |net| Box::pin(app(net))));
+            .entry(name.to_owned())
+            .or_default()
+            .push(Box::new(move |net| Box::pin(app(net))));
         Ok(())
     }
 
     /// Runs the simulation to its duration, calling `on_step` after each step.
-    pub fn run(self, mut on_step: impl FnMut(Progress)) -> Result<RunReport, SimError> {
+    pub fn run(self, on_step: impl FnMut(Progress)) -> Result<RunReport, SimError> {
+        self.run_until(on_step, || false)
+    }
+
+    /// Runs the simulation to its duration or until `stop` returns true,
+    /// whichever comes first. After each step it calls `on_step`, then
+    /// `stop`; the report covers the simulated time reached, and its
+    /// `complete` is false when `stop` ended the run before the duration.
+    pub fn run_until(
+        self,
+        mut on_step: impl FnMut(Progress),
+        stop: impl Fn() -> bool,
+    ) -> Result<RunReport, SimError> {
         let Harness {
             config,
             topology,
@@ -223,8 +246,7 @@ impl Harness {
         for name in topology.hosts() {
             let stack = Rc::new(RefCell::new(build_stack(&config, &topology, &addrs, name)?));
             stacks.push((name.clone(), stack.clone()));
-            let app = apps.remove(name);
-            let app = Rc::new(app);
+            let app = Rc::new(apps.remove(name).unwrap_or_default());
             let names = names.clone();
             let tick = config.tick;
             sim.host(name.as_str(), move || {
@@ -239,9 +261,8 @@ impl Harness {
                     // attached: turmoil drops frames to a host whose NIC
                     // socket is not bound yet.
                     tokio::time::sleep(tick).await;
-                    if let Some(app) = app.as_ref() {
-                        app(SimNet::new(stack, clock, names)).await;
-                    }
+                    let net = SimNet::new(stack, clock, names);
+                    join_in_order(app.iter().map(|app| app(net.clone())).collect()).await;
                     // The stack outlives the app: it still has FINs and
                     // retransmissions to send.
                     driver.await??;
@@ -257,6 +278,9 @@ impl Harness {
                 elapsed: sim.elapsed().min(config.duration),
                 duration: config.duration,
             });
+            if stop() {
+                break;
+            }
         }
         let hosts = stacks
             .iter()
@@ -265,9 +289,33 @@ impl Harness {
         Ok(RunReport::new(
             config.seed,
             sim.elapsed().min(config.duration),
+            sim.elapsed() >= config.duration,
             hosts,
         ))
     }
+}
+
+/// Runs `apps` concurrently on the current task until all have finished.
+/// Every wake-up polls each unfinished app in order, so the interleaving is
+/// fixed by the order apps were added; one app runs exactly as if awaited
+/// alone.
+async fn join_in_order(mut apps: Vec<AppFuture>) {
+    let mut finished = vec![false; apps.len()];
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (app, done) in apps.iter_mut().zip(finished.iter_mut()) {
+            if !*done {
+                *done = app.as_mut().poll(cx).is_ready();
+                pending |= !*done;
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await
 }
 
 fn build_stack(
@@ -309,3 +357,6 @@ fn build_stack(
     let seed = derive_seed(config.seed, &format!("stack:{name}"));
     Ok(Stack::new(addrs[name], config.mtu, seed, tcp, nic))
 }
+
+#[cfg(test)]
+mod tests;

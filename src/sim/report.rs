@@ -1,4 +1,5 @@
-//! What a run leaves behind: per-host link, transport and NIC counters.
+//! What a run leaves behind: per-host link, transport and NIC counters, the
+//! link series plots are drawn from, and each NIC's event log.
 //!
 //! Everything here is in deterministic order (hosts as declared, links and
 //! flows sorted), so two runs with the same seed compare equal.
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use crate::net::flows::{FlowKey, TcpFlowStats, UdpFlowStats};
 use crate::net::link::LinkStats;
-use crate::net::nic::NicCounters;
+use crate::net::nic::{NicCounters, NicEvent};
 use crate::net::Stack;
 
 /// One direction of a link, seen from the host that sends on it.
@@ -35,6 +36,11 @@ pub struct HostReport {
     pub udp: Vec<(FlowKey, UdpFlowStats)>,
     /// The NIC's own counters.
     pub nic: NicCounters,
+    /// Drops on this host's links and TCP retransmissions it sent, oldest
+    /// first.
+    pub events: Vec<NicEvent>,
+    /// Events the NIC did not keep because its log was full.
+    pub events_dropped: u64,
     /// The capture file's bytes, when a capture was asked for.
     pub capture: Option<Vec<u8>>,
 }
@@ -65,6 +71,8 @@ impl HostReport {
                 .map(|(k, s)| (*k, s.clone()))
                 .collect(),
             nic: nic.counters().clone(),
+            events: nic.events().to_vec(),
+            events_dropped: nic.events_dropped(),
             capture: nic.capture().map(|c| c.bytes().to_vec()),
         }
     }
@@ -101,15 +109,24 @@ pub struct RunReport {
     pub seed: u64,
     /// Simulated time the run covered.
     pub elapsed: Duration,
+    /// True when the run reached its duration; false when a stop condition
+    /// ended it early ([`super::Harness::run_until`]).
+    pub complete: bool,
     /// Hosts, in declaration order.
     pub hosts: Vec<HostReport>,
 }
 
 impl RunReport {
-    pub(super) fn new(seed: u64, elapsed: Duration, hosts: Vec<HostReport>) -> RunReport {
+    pub(super) fn new(
+        seed: u64,
+        elapsed: Duration,
+        complete: bool,
+        hosts: Vec<HostReport>,
+    ) -> RunReport {
         RunReport {
             seed,
             elapsed,
+            complete,
             hosts,
         }
     }

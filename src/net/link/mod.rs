@@ -6,7 +6,9 @@
 //! model decides at once whether each copy is dropped (and why) or when it
 //! arrives at the far end: `arrival = departure + delay`, where `departure`
 //! comes from a drop-tail FIFO drained at the configured rate or trace, and
-//! `delay` is the propagation delay plus jitter.
+//! `delay` is the propagation delay plus jitter. [`LinkStats`] keeps the
+//! counters, the one-way delay histogram and the [`STATS_BIN`]-wide series
+//! of delivered bytes and backlog that plots are drawn from.
 //!
 //! Invariants: time is only what callers pass in (`Duration` since scenario
 //! start, non-decreasing across calls); all randomness comes from one
@@ -49,5 +51,5 @@ pub use self::config::{
 pub use self::error::LinkError;
 pub use self::model::LinkModel;
 pub use self::netem::KEYWORDS;
-pub use self::stats::{DropCause, LinkStats, Verdict};
+pub use self::stats::{DropCause, LinkStats, Verdict, STATS_BIN, STATS_HORIZON};
 pub use self::trace::{Trace, TRACE_OPPORTUNITY_BYTES};

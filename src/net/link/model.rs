@@ -80,6 +80,13 @@ impl LinkModel {
     pub fn offer(&mut self, now: Duration, packet_len: usize, out: &mut Vec<Verdict>) {
         self.apply_due_changes(now);
         self.stats.offered += 1;
+        self.decide(now, packet_len, out);
+        let (_, backlog) = self.backlog.occupancy(now);
+        self.stats.record_backlog(now, backlog);
+    }
+
+    /// Decides the fate of the packet and of its duplicate, if any.
+    fn decide(&mut self, now: Duration, packet_len: usize, out: &mut Vec<Verdict>) {
         if self.config.outages.iter().any(|o| o.contains(now)) {
             self.drop_copy(DropCause::Outage, out);
             return;
@@ -131,8 +138,7 @@ impl LinkModel {
         let departure = self.depart(now, len);
         let at = self.arrival(departure.saturating_add(delay));
         self.stats.record_sojourn(departure - now);
-        self.stats.delivered += 1;
-        self.stats.delivered_bytes += len as u64;
+        self.stats.record_delivery(now, at, len);
         self.stats.corrupted += u64::from(corrupt_bit.is_some());
         out.push(Verdict::Deliver {
             at,

@@ -1,12 +1,28 @@
-//! Per-packet verdicts and cumulative link counters.
+//! Per-packet verdicts, cumulative link counters, and the per-link series
+//! plots are drawn from (one-way delay histogram, time-binned throughput and
+//! backlog).
 //!
-//! Invariant (checked by tests): after any sequence of offers,
+//! Invariants (checked by tests): after any sequence of offers,
 //! `offered + duplicated == delivered + dropped_loss + dropped_queue + dropped_outage`,
-//! i.e. every copy (original or duplicate) gets exactly one verdict.
+//! i.e. every copy (original or duplicate) gets exactly one verdict;
+//! `delay_us.len() == delivered`; and while `unbinned == 0`, the bins of
+//! `delivered_bytes_bins` sum to `delivered_bytes`. Series never grow past
+//! [`STATS_HORIZON`] of simulated time, whatever time a caller passes in.
 
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+/// Width of one bin of the time series in [`LinkStats`].
+pub const STATS_BIN: Duration = Duration::from_millis(100);
+
+/// Simulated time beyond which samples are left out of the time series
+/// (and counted in [`LinkStats::unbinned`]): 24 hours, so a bogus far-future
+/// time cannot make a series allocate without bound.
+pub const STATS_HORIZON: Duration = Duration::from_secs(24 * 3600);
+
+/// Largest value `delay_us` holds: 24 hours in µs; larger delays saturate.
+const MAX_DELAY_US: u64 = 86_400_000_000;
 
 /// Why a packet copy was dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,6 +99,19 @@ pub struct LinkStats {
     /// Time from offer to leaving the queue (wait + serialization) of
     /// delivered copies, in µs, 3 significant digits.
     pub queue_delay_us: Histogram<u64>,
+    /// One-way delay (arrival − offer time) of delivered copies, in µs,
+    /// 3 significant digits; delays beyond 24 h count as 24 h.
+    pub delay_us: Histogram<u64>,
+    /// Bytes of delivered copies per [`STATS_BIN`] of arrival time: index
+    /// `i` covers `[i × STATS_BIN, (i + 1) × STATS_BIN)`.
+    pub delivered_bytes_bins: Vec<u64>,
+    /// The largest backlog in bytes (waiting for or in transmission) seen
+    /// per [`STATS_BIN`] of offer time, sampled at every offer once its
+    /// copies are admitted or dropped. A bin without offers reads 0.
+    pub queue_bytes_bins: Vec<u64>,
+    /// Samples (delivered copies or backlog samples) at or beyond
+    /// [`STATS_HORIZON`], left out of the two series above.
+    pub unbinned: u64,
 }
 
 impl Default for LinkStats {
@@ -98,6 +127,11 @@ impl Default for LinkStats {
             duplicated: 0,
             reordered: 0,
             queue_delay_us: Histogram::new(3).expect("3 significant digits is valid"),
+            delay_us: Histogram::new_with_bounds(1, MAX_DELAY_US, 3)
+                .expect("1 µs to 24 h at 3 significant digits is valid"),
+            delivered_bytes_bins: Vec::new(),
+            queue_bytes_bins: Vec::new(),
+            unbinned: 0,
         }
     }
 }
@@ -125,4 +159,46 @@ impl LinkStats {
             self.queue_delay_us.saturating_record(us);
         }
     }
+
+    /// Records a copy of `len` bytes offered at `offered` and delivered at
+    /// `at`: its one-way delay and its bytes in the arrival-time series.
+    pub(super) fn record_delivery(&mut self, offered: Duration, at: Duration, len: usize) {
+        self.delivered += 1;
+        self.delivered_bytes += len as u64;
+        let us = u64::try_from(at.saturating_sub(offered).as_micros()).unwrap_or(u64::MAX);
+        // A bounded histogram refuses values past its top: clamp them there.
+        self.delay_us.saturating_record(us.min(MAX_DELAY_US));
+        match bin_index(at) {
+            Some(i) => *grow_to(&mut self.delivered_bytes_bins, i) += len as u64,
+            None => self.unbinned += 1,
+        }
+    }
+
+    /// Samples the backlog (`bytes` waiting or in transmission) at `now`.
+    pub(super) fn record_backlog(&mut self, now: Duration, bytes: usize) {
+        match bin_index(now) {
+            Some(i) => {
+                let bin = grow_to(&mut self.queue_bytes_bins, i);
+                *bin = (*bin).max(bytes as u64);
+            }
+            None => self.unbinned += 1,
+        }
+    }
+}
+
+/// The series index of time `t`, or `None` at or beyond the horizon.
+fn bin_index(t: Duration) -> Option<usize> {
+    if t >= STATS_HORIZON {
+        return None;
+    }
+    // Below the horizon the quotient is under 864 000: it fits any usize.
+    usize::try_from(t.as_nanos() / STATS_BIN.as_nanos()).ok()
+}
+
+/// Returns bin `i` of `bins`, growing the series with zeros to reach it.
+fn grow_to(bins: &mut Vec<u64>, i: usize) -> &mut u64 {
+    if bins.len() <= i {
+        bins.resize(i + 1, 0);
+    }
+    &mut bins[i]
 }

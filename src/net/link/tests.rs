@@ -10,6 +10,7 @@ use super::{LinkConfig, LinkModel, Verdict};
 mod parsing;
 mod queueing;
 mod randomness;
+mod series;
 
 /// Number of packets for statistical tests.
 const N: usize = 200_000;

@@ -232,6 +232,7 @@ fn every_copy_gets_one_verdict() {
     let verdicts: usize = runs.iter().map(|(_, v)| v.len()).sum();
     assert_eq!(s.offered + s.duplicated, s.delivered + s.dropped());
     assert_eq!(verdicts as u64, s.delivered + s.dropped());
+    assert_eq!(s.delay_us.len(), s.delivered);
     assert!(s.dropped_queue > 0 && s.dropped_loss > 0 && s.duplicated > 0);
 }
 
