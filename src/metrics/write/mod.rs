@@ -1,0 +1,15 @@
+//! Report writers: turn what a run measured into files a person or a CI
+//! system reads.
+//!
+//! * [`markdown`]: `summary.md`, the summary of one run for a person.
+//!
+//! Invariant: every writer is a pure function of its input. Equal input gives
+//! byte-identical output on every machine: no clock, no host name, no
+//! locale, no system fonts, and no floating-point function whose last bit
+//! may differ between platforms (`log10`, `powf`) on the way to the bytes.
+
+pub mod markdown;
+#[cfg(test)]
+mod testdata;
+
+pub use markdown::summary_markdown;
