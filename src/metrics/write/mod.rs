@@ -2,14 +2,17 @@
 //! system reads.
 //!
 //! * [`markdown`]: `summary.md`, the summary of one run for a person.
+//! * [`junit`]: JUnit XML for `streamsim check`, one test suite per scenario.
 //!
 //! Invariant: every writer is a pure function of its input. Equal input gives
 //! byte-identical output on every machine: no clock, no host name, no
 //! locale, no system fonts, and no floating-point function whose last bit
 //! may differ between platforms (`log10`, `powf`) on the way to the bytes.
 
+pub mod junit;
 pub mod markdown;
 #[cfg(test)]
 mod testdata;
 
+pub use junit::junit_xml;
 pub use markdown::summary_markdown;
