@@ -5,7 +5,7 @@
 //! * [`catalog`]: every metric's name, unit and meaning.
 //! * [`summary`]: the flat, versioned summary (`summary.json`).
 //! * [`series`]: time series and distributions behind the SVG plots.
-//! * [`write`]: the Markdown summary, JUnit XML and SVG plot writers.
+//! * [`write`](mod@write): the Markdown summary, JUnit XML and SVG plot writers.
 
 pub mod catalog;
 pub mod check;
