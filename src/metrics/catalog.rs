@@ -179,3 +179,53 @@ pub fn session_metrics(protocol: ProtocolKind) -> &'static [MetricDef] {
         ProtocolKind::UdpCbr => UDP_CBR_METRICS,
     }
 }
+
+/// The session tables, in the order [`session_table_for`] prefers on ties.
+const SESSION_TABLES: [&[MetricDef]; 2] = [TCP_BULK_METRICS, UDP_CBR_METRICS];
+
+/// The definition of a full metric name: `link.<id>.<metric>` is looked up in
+/// [`LINK_METRICS`], `session.<name>.<metric>` in the session tables
+/// (tcp-bulk first, so a shared name such as `goodput` gets the tcp-bulk
+/// meaning; use [`session_table_for`] when the session's other metrics are
+/// at hand).
+pub fn find(metric_name: &str) -> Option<&'static MetricDef> {
+    let (_, last) = metric_name.rsplit_once('.')?;
+    if metric_name.starts_with("link.") {
+        find_in(LINK_METRICS, last)
+    } else if metric_name.starts_with("session.") {
+        SESSION_TABLES.iter().find_map(|table| find_in(table, last))
+    } else {
+        None
+    }
+}
+
+/// The one-line meaning of a full metric name (see [`find`]).
+pub fn meaning(metric_name: &str) -> Option<&'static str> {
+    find(metric_name).map(|def| def.meaning)
+}
+
+/// The definition named `last` (a last name component) in `table`.
+pub fn find_in(table: &'static [MetricDef], last: &str) -> Option<&'static MetricDef> {
+    table.iter().find(|def| def.name == last)
+}
+
+/// The session table that defines the most of `last_names` (the last name
+/// components of one session's metrics): the way to tell a tcp-bulk session
+/// from a udp-cbr one when only the summary is at hand. Ties go to tcp-bulk;
+/// `None` when no table defines any of them.
+pub fn session_table_for<'a>(
+    last_names: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'static [MetricDef]> {
+    let mut best: Option<(&'static [MetricDef], usize)> = None;
+    for table in SESSION_TABLES {
+        let hits = last_names
+            .clone()
+            .into_iter()
+            .filter(|last| find_in(table, last).is_some())
+            .count();
+        if hits > 0 && best.is_none_or(|(_, most)| hits > most) {
+            best = Some((table, hits));
+        }
+    }
+    best.map(|(table, _)| table)
+}

@@ -5,12 +5,14 @@
 //! * [`catalog`]: every metric's name, unit and meaning.
 //! * [`summary`]: the flat, versioned summary (`summary.json`).
 //! * [`series`]: time series and distributions behind the SVG plots.
+//! * [`write`](mod@write): the Markdown summary, JUnit XML and SVG plot writers.
 
 pub mod catalog;
 pub mod check;
 pub mod event;
 pub mod series;
 pub mod summary;
+pub mod write;
 
 pub use catalog::{MetricDef, LINK_METRICS};
 pub use check::{BaselineDiff, CheckOutcome, CheckedScenario};
