@@ -51,3 +51,4 @@ pub use self::model::LinkModel;
 pub use self::netem::KEYWORDS;
 pub use self::stats::{DropCause, LinkStats, Verdict};
 pub use self::trace::{Trace, TRACE_OPPORTUNITY_BYTES};
+pub(crate) use self::units::edit_distance;

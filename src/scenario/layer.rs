@@ -1,0 +1,469 @@
+//! Link settings as written in one place (`[network]`, `[network.down]`, a
+//! `[[link]]`, `[link.up]`, a `[[schedule]]` entry): a [`Layer`] of optional
+//! settings, merged from the general to the specific into a `LinkConfig`.
+//!
+//! Invariants: a layer's `netem` string is expanded into the same fields as
+//! the keys, and the keys of the same table override it; `rate` and `trace`
+//! are one capacity setting, so the most specific one wins; a table given
+//! for `loss`, `duplicate`, `corrupt`, `reorder` or `queue` replaces the
+//! whole setting (its omitted fields take netem's defaults).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::de::DeValue;
+
+use super::files::Files;
+use super::reader::{
+    bitrate, boolean, choice, duration, expected, integer, percent, size, string, At, Ctx, Item,
+    Table,
+};
+use crate::net::link::{
+    Chance, Delay, Distribution, LinkChange, LinkConfig, LossModel, Outage, QueueLimits, Rate,
+    Reorder, Trace, NETEM_DEFAULT_LIMIT,
+};
+
+/// How fast a link direction carries packets.
+#[derive(Clone, Debug)]
+pub(crate) enum Capacity {
+    /// No limit.
+    Unlimited,
+    /// A fixed rate in bit/s.
+    Rate(u64),
+    /// A Mahimahi trace.
+    Trace(Arc<Trace>),
+}
+
+/// Link settings written in one place; `None` leaves a setting to the
+/// layers below.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layer {
+    pub delay: Option<Duration>,
+    pub jitter: Option<Duration>,
+    pub jitter_correlation: Option<f64>,
+    pub distribution: Option<Distribution>,
+    pub no_reorder: Option<bool>,
+    pub loss: Option<LossModel>,
+    pub duplicate: Option<Chance>,
+    pub corrupt: Option<Chance>,
+    pub reorder: Option<Option<Reorder>>,
+    pub capacity: Option<Capacity>,
+    pub overhead: Option<i32>,
+    pub queue: Option<QueueLimits>,
+    pub outages: Vec<Outage>,
+}
+
+fn over<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+    if value.is_some() {
+        slot.clone_from(value);
+    }
+}
+
+impl Layer {
+    /// Lays `top` over `self`: every setting `top` gives wins; outages add up.
+    pub fn merge(&mut self, top: &Layer) {
+        over(&mut self.delay, &top.delay);
+        over(&mut self.jitter, &top.jitter);
+        over(&mut self.jitter_correlation, &top.jitter_correlation);
+        over(&mut self.distribution, &top.distribution);
+        over(&mut self.no_reorder, &top.no_reorder);
+        over(&mut self.loss, &top.loss);
+        over(&mut self.duplicate, &top.duplicate);
+        over(&mut self.corrupt, &top.corrupt);
+        over(&mut self.reorder, &top.reorder);
+        over(&mut self.capacity, &top.capacity);
+        over(&mut self.overhead, &top.overhead);
+        over(&mut self.queue, &top.queue);
+        self.outages.extend_from_slice(&top.outages);
+    }
+
+    /// The settings of a link direction with this layer on top of an ideal
+    /// link with netem's default queue. Outages are sorted by start.
+    pub fn to_config(&self) -> LinkConfig {
+        let (rate, trace) = match &self.capacity {
+            None | Some(Capacity::Unlimited) => (None, None),
+            Some(Capacity::Rate(bits)) => (
+                Some(Rate {
+                    bits_per_sec: *bits,
+                    overhead: self.overhead.unwrap_or(0),
+                }),
+                None,
+            ),
+            Some(Capacity::Trace(trace)) => (None, Some(trace.clone())),
+        };
+        let mut outages = self.outages.clone();
+        outages.sort_by_key(|o| o.start);
+        LinkConfig {
+            delay: Delay {
+                latency: self.delay.unwrap_or_default(),
+                jitter: self.jitter.unwrap_or_default(),
+                correlation: self.jitter_correlation.unwrap_or(0.0),
+                distribution: self.distribution.unwrap_or_default(),
+            },
+            no_reorder: self.no_reorder.unwrap_or(false),
+            loss: self.loss.unwrap_or_default(),
+            duplicate: self.duplicate.unwrap_or_default(),
+            corrupt: self.corrupt.unwrap_or_default(),
+            reorder: self.reorder.flatten(),
+            rate,
+            trace,
+            queue: self.queue.unwrap_or(default_queue()),
+            outages,
+            schedule: Vec::new(),
+        }
+    }
+
+    /// The change that moves a link from `below` to `below` + `self`:
+    /// only the settings `self` gives.
+    pub fn change_from(&self, below: &Layer) -> LinkChange {
+        let mut after = below.clone();
+        after.merge(self);
+        let config = after.to_config();
+        let delay_set = self.delay.is_some()
+            || self.jitter.is_some()
+            || self.jitter_correlation.is_some()
+            || self.distribution.is_some();
+        let rate_set = self.capacity.is_some() || self.overhead.is_some();
+        LinkChange {
+            delay: delay_set.then_some(config.delay),
+            no_reorder: self.no_reorder,
+            loss: self.loss,
+            duplicate: self.duplicate,
+            corrupt: self.corrupt,
+            reorder: self.reorder,
+            rate: rate_set.then_some(config.rate),
+            trace: self.capacity.is_some().then(|| config.trace.clone()),
+            queue: self.queue,
+        }
+    }
+}
+
+fn default_queue() -> QueueLimits {
+    QueueLimits {
+        packets: Some(NETEM_DEFAULT_LIMIT),
+        ..QueueLimits::default()
+    }
+}
+
+/// Every key a layer reads besides `netem`, in the order the docs list them.
+pub(crate) const CHANGEABLE: [&str; 13] = [
+    "delay",
+    "jitter",
+    "jitter_correlation",
+    "distribution",
+    "no_reorder",
+    "loss",
+    "duplicate",
+    "corrupt",
+    "reorder",
+    "rate",
+    "rate_overhead",
+    "queue",
+    "trace",
+];
+
+/// Reads the link settings of `t`; `netem` is read when `with_netem`.
+pub(crate) fn read(cx: &mut Ctx, t: &mut Table, files: &mut Files, with_netem: bool) -> Layer {
+    let mut layer = if with_netem {
+        t.read(cx, "netem", netem)
+            .map(|n| n.value)
+            .unwrap_or_default()
+    } else {
+        Layer::default()
+    };
+    let place = t.place().to_owned();
+    set(&mut layer.delay, t.read(cx, "delay", duration));
+    set(&mut layer.jitter, t.read(cx, "jitter", duration));
+    set(
+        &mut layer.jitter_correlation,
+        t.read(cx, "jitter_correlation", percent),
+    );
+    let names = Distribution::ALL.map(Distribution::as_str);
+    let dist = t.read(cx, "distribution", |cx, it| {
+        choice(cx, it, "distribution", &names).and_then(Distribution::from_name)
+    });
+    set(&mut layer.distribution, dist);
+    set(&mut layer.no_reorder, t.read(cx, "no_reorder", boolean));
+    set(
+        &mut layer.loss,
+        t.read(cx, "loss", |cx, it| loss(cx, it, &place)),
+    );
+    set(
+        &mut layer.duplicate,
+        t.read(cx, "duplicate", |cx, it| chance(cx, it, &place)),
+    );
+    set(
+        &mut layer.corrupt,
+        t.read(cx, "corrupt", |cx, it| chance(cx, it, &place)),
+    );
+    set(
+        &mut layer.reorder,
+        t.read(cx, "reorder", |cx, it| reorder(cx, it, &place)),
+    );
+    let rate = t.read(cx, "rate", capacity);
+    let overhead = t.read(cx, "rate_overhead", |cx, it| {
+        integer(cx, it, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32)
+    });
+    set(&mut layer.overhead, overhead);
+    set(
+        &mut layer.queue,
+        t.read(cx, "queue", |cx, it| queue(cx, it, &place)),
+    );
+    let trace = t.get("trace").map(|it| (it, files.trace(cx, it)));
+    if let (Some(_), Some((item, _))) = (&rate, &trace) {
+        cx.error(
+            item.key_span,
+            "`rate` and `trace` both set the capacity; keep one (a trace replaces the rate)",
+        );
+    }
+    set(&mut layer.capacity, rate);
+    if let Some((_, Some(trace))) = trace {
+        layer.capacity = Some(Capacity::Trace(trace));
+    }
+    layer
+}
+
+fn set<T>(slot: &mut Option<T>, value: Option<At<T>>) {
+    if let Some(v) = value {
+        *slot = Some(v.value);
+    }
+}
+
+/// `rate`: a bitrate or `"unlimited"`.
+fn capacity(cx: &mut Ctx, item: Item) -> Option<Capacity> {
+    match item.value {
+        DeValue::String(s) if s.as_ref() == "unlimited" => Some(Capacity::Unlimited),
+        _ => bitrate(cx, item).map(Capacity::Rate),
+    }
+}
+
+/// `netem`: a tc-netem string, expanded into layer fields.
+fn netem(cx: &mut Ctx, item: Item) -> Option<Layer> {
+    let text = string(cx, item)?;
+    let config: LinkConfig = match text.parse() {
+        Ok(config) => config,
+        Err(e) => {
+            cx.error(item.span, format!("invalid netem string: {e}"));
+            return None;
+        }
+    };
+    // `LinkChange` tells which parts the string mentions; it rejects
+    // outages, which `config` already holds.
+    let mut words = Vec::new();
+    let mut iter = text.split_whitespace();
+    while let Some(word) = iter.next() {
+        if word == "outage" {
+            iter.next();
+            iter.next();
+        } else {
+            words.push(word);
+        }
+    }
+    let change: LinkChange = words.join(" ").parse().ok()?;
+    let delay = change.delay;
+    let rate = change
+        .rate
+        .map(|r| r.map_or(Capacity::Unlimited, |r| Capacity::Rate(r.bits_per_sec)));
+    Some(Layer {
+        delay: delay.map(|d| d.latency),
+        jitter: delay.map(|d| d.jitter),
+        jitter_correlation: delay.map(|d| d.correlation),
+        distribution: delay.map(|d| d.distribution),
+        no_reorder: change.no_reorder,
+        loss: change.loss,
+        duplicate: change.duplicate,
+        corrupt: change.corrupt,
+        reorder: change.reorder,
+        overhead: change.rate.flatten().map(|r| r.overhead),
+        capacity: rate,
+        queue: change.queue,
+        outages: config.outages,
+    })
+}
+
+/// A table value of key `item`, read with `place` naming it.
+fn sub<'t, 'i>(cx: &mut Ctx, item: Item<'t, 'i>, place: &str) -> Option<Table<'t, 'i>> {
+    Table::of(cx, item, format!("in the `{}` table {place}", item.key))
+}
+
+/// `key` of `t` as a percentage, or `default` when absent.
+fn percent_or(cx: &mut Ctx, t: &mut Table, key: &'static str, default: f64) -> Option<f64> {
+    match t.get(key) {
+        Some(it) => percent(cx, it),
+        None => Some(default),
+    }
+}
+
+/// `key` of `t` as a percentage; an error when absent.
+fn percent_required(cx: &mut Ctx, t: &mut Table, key: &'static str) -> Option<f64> {
+    t.required(cx, key).and_then(|it| percent(cx, it))
+}
+
+/// `loss`: a percentage (Bernoulli) or a table with a `model` (default
+/// `"random"`) and that model's parameters.
+fn loss(cx: &mut Ctx, item: Item, place: &str) -> Option<LossModel> {
+    if !matches!(item.value, DeValue::Table(_)) {
+        return percent(cx, item).map(|percent| LossModel::Random {
+            percent,
+            correlation: 0.0,
+        });
+    }
+    let mut t = sub(cx, item, place)?;
+    let model = match t.get("model") {
+        Some(m) => choice(
+            cx,
+            m,
+            "loss model",
+            &["random", "gilbert-elliott", "4-state"],
+        ),
+        None => Some("random"),
+    };
+    let result = match model {
+        Some("random") => random_loss(cx, &mut t),
+        Some("gilbert-elliott") => gilbert_elliott(cx, &mut t),
+        Some(_) => four_state(cx, &mut t),
+        None => {
+            // The model is unknown, so its parameters cannot be checked.
+            t.rest();
+            None
+        }
+    };
+    t.finish(cx);
+    result
+}
+
+fn random_loss(cx: &mut Ctx, t: &mut Table) -> Option<LossModel> {
+    let percent = percent_required(cx, t, "rate");
+    let correlation = percent_or(cx, t, "correlation", 0.0);
+    Some(LossModel::Random {
+        percent: percent?,
+        correlation: correlation?,
+    })
+}
+
+/// Defaults as netem's `gemodel`: `r = 100% - p`, bad 100 %, good 0 %.
+fn gilbert_elliott(cx: &mut Ctx, t: &mut Table) -> Option<LossModel> {
+    let p = percent_required(cx, t, "p");
+    let r = percent_or(cx, t, "r", 100.0 - p.unwrap_or(0.0));
+    let bad = percent_or(cx, t, "bad_loss", 100.0);
+    let good = percent_or(cx, t, "good_loss", 0.0);
+    Some(LossModel::GilbertElliott {
+        p: p?,
+        r: r?,
+        one_minus_h: bad?,
+        one_minus_k: good?,
+    })
+}
+
+/// Defaults as netem's `state`: `p31 = 100% - p13`, `p32 = 0`, `p23 = 100%`, `p14 = 0`.
+fn four_state(cx: &mut Ctx, t: &mut Table) -> Option<LossModel> {
+    let p13 = percent_required(cx, t, "p13");
+    let p31 = percent_or(cx, t, "p31", 100.0 - p13.unwrap_or(0.0));
+    let p32 = percent_or(cx, t, "p32", 0.0);
+    let p23 = percent_or(cx, t, "p23", 100.0);
+    let p14 = percent_or(cx, t, "p14", 0.0);
+    Some(LossModel::FourState {
+        p13: p13?,
+        p31: p31?,
+        p32: p32?,
+        p23: p23?,
+        p14: p14?,
+    })
+}
+
+/// `duplicate`, `corrupt`: a percentage or `{ rate, correlation }`.
+fn chance(cx: &mut Ctx, item: Item, place: &str) -> Option<Chance> {
+    if !matches!(item.value, DeValue::Table(_)) {
+        return percent(cx, item).map(|percent| Chance {
+            percent,
+            correlation: 0.0,
+        });
+    }
+    let mut t = sub(cx, item, place)?;
+    let percent = percent_required(cx, &mut t, "rate");
+    let correlation = percent_or(cx, &mut t, "correlation", 0.0);
+    t.finish(cx);
+    Some(Chance {
+        percent: percent?,
+        correlation: correlation?,
+    })
+}
+
+/// `reorder`: `"off"`, a percentage, or `{ rate, correlation, gap }`
+/// (gap 1 when omitted, as tc sets it).
+fn reorder(cx: &mut Ctx, item: Item, place: &str) -> Option<Option<Reorder>> {
+    match item.value {
+        DeValue::String(s) if s.as_ref() == "off" => return Some(None),
+        DeValue::Table(_) => {}
+        _ => {
+            return percent(cx, item).map(|percent| {
+                Some(Reorder {
+                    percent,
+                    correlation: 0.0,
+                    gap: 1,
+                })
+            })
+        }
+    }
+    let mut t = sub(cx, item, place)?;
+    let percent = percent_required(cx, &mut t, "rate");
+    let correlation = percent_or(cx, &mut t, "correlation", 0.0);
+    let gap = match t.get("gap") {
+        Some(it) => integer(cx, it, 0, u32::MAX.into()).map(|g| g as u32),
+        None => Some(1),
+    };
+    t.finish(cx);
+    Some(Some(Reorder {
+        percent: percent?,
+        correlation: correlation?,
+        gap: gap?,
+    }))
+}
+
+/// `queue`: `"unlimited"` or `{ packets, bytes, time }`; packets default to
+/// netem's 1000 (`"unlimited"` lifts it), bytes and time to no limit.
+fn queue(cx: &mut Ctx, item: Item, place: &str) -> Option<QueueLimits> {
+    match item.value {
+        DeValue::String(s) if s.as_ref() == "unlimited" => return Some(QueueLimits::default()),
+        DeValue::Table(_) => {}
+        _ => return expected(cx, item, "a table like { packets = 100 } or \"unlimited\""),
+    }
+    let mut t = sub(cx, item, place)?;
+    let packets = match t.get("packets") {
+        Some(it) if matches!(it.value, DeValue::String(s) if s.as_ref() == "unlimited") => {
+            Some(None)
+        }
+        Some(it) => integer(cx, it, 1, 1 << 32).map(|n| Some(n as usize)),
+        None => Some(Some(NETEM_DEFAULT_LIMIT)),
+    };
+    let bytes = t.get("bytes").map(|it| positive_size(cx, it));
+    let time = t.get("time").map(|it| positive_duration(cx, it));
+    t.finish(cx);
+    Some(QueueLimits {
+        packets: packets?,
+        bytes: bytes.map_or(Some(None), |b| b.map(Some))?,
+        time: time.map_or(Some(None), |d| d.map(Some))?,
+    })
+}
+
+/// A size above zero that fits in memory.
+fn positive_size(cx: &mut Ctx, item: Item) -> Option<usize> {
+    let bytes = size(cx, item)?;
+    match usize::try_from(bytes) {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            cx.error(item.span, format!("`{}` must be above 0 bytes", item.key));
+            None
+        }
+    }
+}
+
+/// A duration above zero.
+fn positive_duration(cx: &mut Ctx, item: Item) -> Option<Duration> {
+    let d = duration(cx, item)?;
+    if d.is_zero() {
+        cx.error(item.span, format!("`{}` must be above 0", item.key));
+        return None;
+    }
+    Some(d)
+}
