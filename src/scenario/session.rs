@@ -12,6 +12,8 @@
 //! before the end of the run and `stop` after `start`; a UDP payload fits
 //! one packet at the scenario's MTU (the stack does not fragment).
 
+mod settle;
+
 use std::time::Duration;
 
 use super::diag::Span;
@@ -58,8 +60,8 @@ pub(crate) fn read(cx: &mut Ctx, root: &mut Table, env: &Context) -> Vec<Session
         }
         t.finish(cx);
     }
-    settle_names(cx, &mut drafts);
-    settle_ports(cx, &mut drafts);
+    settle::settle_names(cx, &mut drafts);
+    settle::settle_ports(cx, &mut drafts);
     drafts
         .into_iter()
         .filter_map(|(_, d)| {
@@ -362,88 +364,4 @@ fn payload_size(cx: &mut Ctx, item: Item, mtu: usize) -> Option<usize> {
     };
     cx.error(item.span, message);
     None
-}
-
-/// Gives unnamed sessions their default names and reports duplicates.
-fn settle_names(cx: &mut Ctx, drafts: &mut [(usize, Draft)]) {
-    let mut taken: Vec<(String, Span)> = Vec::new();
-    for (_, d) in drafts.iter() {
-        let Some(name) = &d.name else { continue };
-        if let Some((_, first)) = taken.iter().find(|(n, _)| *n == name.value) {
-            let line = cx.line(*first);
-            cx.error(
-                name.span,
-                format!(
-                    "duplicate session name {:?} (first on line {line})",
-                    name.value
-                ),
-            );
-        } else {
-            taken.push((name.value.clone(), name.span));
-        }
-    }
-    for (_, d) in drafts.iter_mut() {
-        d.settled.0 = match &d.name {
-            Some(name) => name.value.clone(),
-            None => {
-                let base = d.kind.as_str();
-                let name = (1..)
-                    .map(|n| {
-                        if n == 1 {
-                            base.to_owned()
-                        } else {
-                            format!("{base}-{n}")
-                        }
-                    })
-                    .find(|n| !taken.iter().any(|(t, _)| t == n))
-                    .unwrap_or_default();
-                taken.push((name.clone(), d.header));
-                name
-            }
-        };
-    }
-}
-
-/// Gives sessions without `port` their default port and reports shared ports.
-fn settle_ports(cx: &mut Ctx, drafts: &mut [(usize, Draft)]) {
-    let mut taken: Vec<(u16, String, Span)> = Vec::new();
-    for (_, d) in drafts.iter_mut() {
-        let Some(port) = d.port else { continue };
-        if let Some((_, owner, first)) = taken.iter().find(|(p, _, _)| *p == port.value) {
-            let line = cx.line(*first);
-            cx.error(
-                port.span,
-                format!(
-                    "port {} is already used by session {owner:?} (line {line})",
-                    port.value
-                ),
-            );
-        } else {
-            taken.push((port.value, d.settled.0.clone(), port.span));
-        }
-        d.settled.1 = port.value;
-    }
-    for (index, d) in drafts.iter_mut() {
-        if d.port.is_some() {
-            continue;
-        }
-        let (base, step) = match d.kind {
-            ProtocolKind::TcpBulk => (5001, 1),
-            ProtocolKind::UdpCbr => (5004, 2),
-        };
-        let mut port = base + step * *index;
-        while taken.iter().any(|(p, _, _)| usize::from(*p) == port) {
-            port += step;
-        }
-        match u16::try_from(port) {
-            Ok(p) => {
-                d.settled.1 = p;
-                taken.push((p, d.settled.0.clone(), d.header));
-            }
-            Err(_) => cx.error(
-                d.header,
-                "no free port is left for this session; set `port`",
-            ),
-        }
-    }
 }

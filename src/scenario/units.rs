@@ -21,10 +21,14 @@
 //! overflowing inputs are errors; every error's text is a whole sentence
 //! that names the value and shows what is accepted.
 
+mod bound;
+mod number;
+
 use std::time::Duration;
 
-use super::Comparison;
-use crate::metrics::Unit;
+pub(crate) use bound::fmt_duration;
+pub use bound::parse_bound;
+use number::{number_or, split_unit, Decimal, NumberError};
 
 /// Why a value with a unit was rejected.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
@@ -155,73 +159,6 @@ pub enum UnitError {
     },
 }
 
-/// A non-negative decimal number, exact: `int + frac / 10^frac_len`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Decimal {
-    int: u128,
-    frac: u128,
-    frac_len: u32,
-}
-
-/// Fraction digits beyond this are dropped (far below any base unit).
-const MAX_FRAC_DIGITS: u32 = 20;
-
-enum NumberError {
-    Malformed,
-    Negative,
-    TooLarge,
-}
-
-impl Decimal {
-    /// Parses `12`, `1.5`, `.5`; at least one digit, no sign, no exponent.
-    fn parse(text: &str) -> Result<Decimal, NumberError> {
-        if text.starts_with('-') && text.len() > 1 && Decimal::parse(&text[1..]).is_ok() {
-            return Err(NumberError::Negative);
-        }
-        let (int_text, frac_text) = text.split_once('.').unwrap_or((text, ""));
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int_text.len() + frac_text.len() == 0 || !all_digits(int_text) || !all_digits(frac_text)
-        {
-            return Err(NumberError::Malformed);
-        }
-        let mut int: u128 = 0;
-        for b in int_text.bytes() {
-            int = int
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u128::from(b - b'0')))
-                .ok_or(NumberError::TooLarge)?;
-        }
-        let (mut frac, mut frac_len) = (0u128, 0u32);
-        for b in frac_text.bytes().take(MAX_FRAC_DIGITS as usize) {
-            frac = frac * 10 + u128::from(b - b'0');
-            frac_len += 1;
-        }
-        Ok(Decimal {
-            int,
-            frac,
-            frac_len,
-        })
-    }
-
-    /// `self × scale`, rounded half up to an integer; `None` on overflow.
-    fn scaled(self, scale: u128) -> Option<u128> {
-        let whole = self.int.checked_mul(scale)?;
-        let denominator = 10u128.pow(self.frac_len);
-        let part = (self.frac * scale + denominator / 2) / denominator;
-        whole.checked_add(part)
-    }
-}
-
-/// Splits `"40 ms"` into `("40", "ms")`.
-fn split_unit(text: &str) -> (&str, &str) {
-    let text = text.trim();
-    let end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(end);
-    (number, unit.trim_start())
-}
-
 const DURATION_UNITS: [(&str, u128); 9] = [
     ("ns", 1),
     ("us", 1_000),
@@ -261,29 +198,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
             what: "a duration",
         })?;
     Ok(Duration::from_nanos(nanos))
-}
-
-/// Parses a number, mapping sign and overflow errors to their messages
-/// and anything malformed to `malformed()`.
-fn number_or(
-    number: &str,
-    text: &str,
-    what: &'static str,
-    example: &'static str,
-    malformed: impl FnOnce() -> UnitError,
-) -> Result<Decimal, UnitError> {
-    Decimal::parse(number).map_err(|e| match e {
-        NumberError::Malformed => malformed(),
-        NumberError::Negative => UnitError::Negative {
-            text: text.to_owned(),
-            what,
-            example,
-        },
-        NumberError::TooLarge => UnitError::TooLarge {
-            text: text.to_owned(),
-            what,
-        },
-    })
 }
 
 /// The scale of a bitrate unit in bit/s: an optional `k`/`M`/`G` prefix,
@@ -453,133 +367,4 @@ pub(crate) fn percent_of_float(text: &str) -> Result<f64, UnitError> {
         Ok(v) => Ok(v * 100.0),
         Err(_) => Err(UnitError::NotRatio { text: owned() }),
     }
-}
-
-/// Parses a plain non-negative number (a count bound may be fractional).
-fn parse_count(text: &str) -> Result<f64, UnitError> {
-    let number = text.trim();
-    Decimal::parse(number).map_err(|e| match e {
-        NumberError::Negative => UnitError::Negative {
-            text: text.to_owned(),
-            what: "a count",
-            example: "3",
-        },
-        _ => UnitError::NotCount {
-            text: text.to_owned(),
-        },
-    })?;
-    number.parse().map_err(|_| UnitError::NotCount {
-        text: text.to_owned(),
-    })
-}
-
-/// What a unit is called in messages, and a value written in it.
-pub(crate) fn unit_words(unit: Unit) -> (&'static str, &'static str) {
-    match unit {
-        Unit::BitsPerSecond => ("a bitrate", "5mbit"),
-        Unit::Seconds => ("a duration", "40ms"),
-        Unit::Bytes => ("a size", "64KiB"),
-        Unit::Ratio => ("a percentage", "1%"),
-        Unit::Count => ("a count", "3"),
-    }
-}
-
-/// Parses `value` as a quantity of `unit`, in its base unit.
-fn value_in(value: &str, unit: Unit) -> Result<f64, UnitError> {
-    Ok(match unit {
-        Unit::BitsPerSecond => bitrate_or_zero(value)? as f64,
-        Unit::Seconds => parse_duration(value)?.as_secs_f64(),
-        Unit::Bytes => parse_size(value)? as f64,
-        Unit::Ratio => parse_ratio(value)?,
-        Unit::Count => parse_count(value)?,
-    })
-}
-
-/// The unit `value` is written in, when it parses as one.
-fn unit_of(value: &str) -> Option<Unit> {
-    let has_unit = !split_unit(value).1.is_empty();
-    if parse_duration(value).is_ok() {
-        Some(Unit::Seconds)
-    } else if bitrate_or_zero(value).is_ok() {
-        Some(Unit::BitsPerSecond)
-    } else if value.trim_end().ends_with('%') && parse_ratio(value).is_ok() {
-        Some(Unit::Ratio)
-    } else if has_unit && parse_size(value).is_ok() {
-        Some(Unit::Bytes)
-    } else {
-        None
-    }
-}
-
-/// Parses an `[expect]` bound such as `">= 1.2mbit"` for a metric in
-/// `unit`: the comparison, then the value in the unit's base (bit/s, s, B,
-/// fraction, count).
-pub fn parse_bound(text: &str, unit: Unit) -> Result<(Comparison, f64), UnitError> {
-    let trimmed = text.trim();
-    let op_len = trimmed
-        .find(|c: char| !matches!(c, '<' | '>' | '=' | '!'))
-        .unwrap_or(trimmed.len());
-    let (op, value) = trimmed.split_at(op_len);
-    let comparison = match op {
-        ">=" => Comparison::AtLeast,
-        ">" => Comparison::Above,
-        "<=" => Comparison::AtMost,
-        "<" => Comparison::Below,
-        "==" => Comparison::Equal,
-        "" => {
-            return Err(UnitError::NoComparison {
-                text: trimmed.to_owned(),
-            })
-        }
-        _ => {
-            return Err(UnitError::BadComparison {
-                text: trimmed.to_owned(),
-                op: op.to_owned(),
-            })
-        }
-    };
-    let value = value.trim();
-    let (expected, example) = unit_words(unit);
-    if value.is_empty() {
-        return Err(UnitError::NoBoundValue {
-            text: trimmed.to_owned(),
-            op: op.to_owned(),
-            example,
-        });
-    }
-    match value_in(value, unit) {
-        Ok(v) => Ok((comparison, v)),
-        Err(e) => match unit_of(value) {
-            Some(found) if found != unit => Err(UnitError::UnitMismatch {
-                text: value.to_owned(),
-                found: unit_words(found).0,
-                expected,
-                example,
-            }),
-            _ => Err(e),
-        },
-    }
-}
-
-/// Prints a duration exactly with the largest unit that fits it whole
-/// (`30s`, `2min`, `1500ms`), for messages.
-pub(crate) fn fmt_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    const UNITS: [(u128, &str); 6] = [
-        (3_600_000_000_000, "h"),
-        (60_000_000_000, "min"),
-        (1_000_000_000, "s"),
-        (1_000_000, "ms"),
-        (1_000, "us"),
-        (1, "ns"),
-    ];
-    if ns == 0 {
-        return "0s".to_owned();
-    }
-    for (scale, name) in UNITS {
-        if ns.is_multiple_of(scale) {
-            return format!("{}{name}", ns / scale);
-        }
-    }
-    format!("{ns}ns")
 }
