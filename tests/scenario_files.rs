@@ -266,6 +266,42 @@ t.toml:3:8: `tick` must be a whole number of milliseconds, found 1500us
     );
 }
 
+#[test]
+fn link_settings_that_contradict_or_do_not_parse() {
+    rejects(
+        "name = \"t\"
+duration = \"30s\"
+[network]
+netem = \"delay 20ms lose 1%\"
+rate = \"5mbit\"
+trace = \"../fixtures/traces/step-8-2mbit.trace\"
+queue = { packets = 0, size = \"64KiB\" }
+loss = { model = \"gilbert\", p = \"1%\" }
+",
+        "t.toml:4:9: invalid netem string: unknown netem keyword \"lose\" at word 3 (did you mean \"loss\"?)
+   4 | netem = \"delay 20ms lose 1%\"
+     |         ^^^^^^^^^^^^^^^^^^^^
+
+t.toml:6:1: `rate` and `trace` both set the capacity; keep one (a trace replaces the rate)
+   6 | trace = \"../fixtures/traces/step-8-2mbit.trace\"
+     | ^^^^^
+
+t.toml:7:21: `packets` must be between 1 and 4294967295, found 0
+   7 | queue = { packets = 0, size = \"64KiB\" }
+     |                     ^
+
+t.toml:7:24: unknown key `size` in the `queue` table in [network]; expected one of: packets, bytes, time
+   7 | queue = { packets = 0, size = \"64KiB\" }
+     |                        ^^^^
+
+t.toml:8:18: unknown loss model \"gilbert\"; expected one of: random, gilbert-elliott, 4-state
+   8 | loss = { model = \"gilbert\", p = \"1%\" }
+     |                  ^^^^^^^^^
+
+5 errors in t.toml",
+    );
+}
+
 // ---- sessions and topology -----------------------------------------------------
 
 #[test]
@@ -450,6 +486,46 @@ t.toml:14:8: `stop` is 31s, after the end of the run (30s)
      |        ^^^^^
 
 5 errors in t.toml",
+    );
+}
+
+#[test]
+fn session_tables_and_defaults_that_do_not_fit() {
+    rejects(
+        "name = \"t\"\nduration = \"30s\"\n[session]\nprotocol = \"tcp-bulk\"\n",
+        "t.toml:3:1: expected [[session]] (an array of tables), found a table
+   3 | [session]
+     | ^^^^^^^^^
+
+1 error in t.toml",
+    );
+    rejects(
+        &format!("{HOSTS}[[session]]\nprotocol = \"tcp-bulk\"\n[[session]]\nprotocol = \"tcp-bulk\"\nserver = \"edge\"\nclients = 3\n"),
+        "t.toml:9:1: this session has no `server` and there is no host named \"server\"; set `server` to one of: origin, edge, viewer
+   9 | [[session]]
+     | ^^^^^^^^^^^
+
+t.toml:14:11: `clients` = 3, but only 2 hosts are linked to server \"edge\"
+  14 | clients = 3
+     |           ^
+
+2 errors in t.toml",
+    );
+}
+
+#[test]
+fn unknown_keys_in_links_and_their_directions() {
+    rejects(
+        &format!("{HOSTS}bandwidth = \"5mbit\"\n[link.up]\njiter = \"1ms\"\n"),
+        "t.toml:9:1: unknown key `bandwidth` in [[link]]; expected one of: between, name, netem, delay, jitter, jitter_correlation, distribution, no_reorder, loss, duplicate, corrupt, reorder, rate, rate_overhead, queue, trace, down, up
+   9 | bandwidth = \"5mbit\"
+     | ^^^^^^^^^
+
+t.toml:11:1: unknown key `jiter` in [link.up]; did you mean `jitter`?
+  11 | jiter = \"1ms\"
+     | ^^^^^
+
+2 errors in t.toml",
     );
 }
 

@@ -2,7 +2,7 @@
 //! compiler shows one.
 //!
 //! ```text
-//! link.toml:7:9: unknown key `dealy` in [network]; did you mean `delay`?
+//! link.toml:7:1: unknown key `dealy` in [network]; did you mean `delay`?
 //!    7 | dealy = "25ms"
 //!      | ^^^^^
 //! ```

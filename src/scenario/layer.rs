@@ -40,18 +40,31 @@ pub(crate) enum Capacity {
 /// layers below.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Layer {
+    /// `delay`: mean one-way delay.
     pub delay: Option<Duration>,
+    /// `jitter`.
     pub jitter: Option<Duration>,
+    /// `jitter_correlation`, percent.
     pub jitter_correlation: Option<f64>,
+    /// `distribution` of the jitter.
     pub distribution: Option<Distribution>,
+    /// `no_reorder`.
     pub no_reorder: Option<bool>,
+    /// `loss`.
     pub loss: Option<LossModel>,
+    /// `duplicate`.
     pub duplicate: Option<Chance>,
+    /// `corrupt`.
     pub corrupt: Option<Chance>,
+    /// `reorder` (`Some(None)`: `"off"`).
     pub reorder: Option<Option<Reorder>>,
+    /// `rate` or `trace`.
     pub capacity: Option<Capacity>,
+    /// `rate_overhead`, bytes per packet; applies wherever a rate is set.
     pub overhead: Option<i32>,
+    /// `queue`.
     pub queue: Option<QueueLimits>,
+    /// Outages of a `netem` string; they add up across layers.
     pub outages: Vec<Outage>,
 }
 
@@ -261,7 +274,13 @@ fn netem(cx: &mut Ctx, item: Item) -> Option<Layer> {
             words.push(word);
         }
     }
-    let change: LinkChange = words.join(" ").parse().ok()?;
+    let change: LinkChange = match words.join(" ").parse() {
+        Ok(change) => change,
+        Err(e) => {
+            cx.error(item.span, format!("invalid netem string: {e}"));
+            return None;
+        }
+    };
     let delay = change.delay;
     let rate = change
         .rate

@@ -7,39 +7,49 @@
 //! as [`Diagnostics`], each pointing at the key or value at fault:
 //!
 //! ```text
-//! run.toml:9:9: unknown key `dealy` in [network]; did you mean `delay`?
+//! run.toml:9:1: unknown key `dealy` in [network]; did you mean `delay`?
 //!    9 | dealy = "25ms"
 //!      | ^^^^^
+//!
+//! 1 error in run.toml
 //! ```
 //!
-//! The schema, with defaults (see the submodules for each part):
+//! The schema, with defaults (each part's file says more):
 //!
 //! * top level: `name` (required; letters, digits, `.`, `-`, `_`),
 //!   `description`, `seed` (1), `duration` (required, above 0, at most
 //!   24h), `tick` (1ms; whole milliseconds, at most `duration`).
-//! * `[topology]`: `clients = N` or `hosts = [...]` with `[[link]]` entries
-//!   ([`topology`]).
+//! * `[topology]`: `clients = N` (at most 1000) or `hosts = [...]` with
+//!   `[[link]]` entries (`topology.rs`).
 //! * `[tcp]`: `congestion` (`cubic` or `reno`), `buffer` or
 //!   `rx_buffer`/`tx_buffer` (0 = derive from the path; the specific key
 //!   wins over `buffer`; at most 1GiB), `ack_delay` (40ms, or `"off"`),
 //!   `nagle` (false).
-//! * `[network]` with `mtu` (1500, 576..=9000) and link settings for every
-//!   link, `[network.down]`/`[network.up]` for one direction ([`layer`]).
-//! * `[[schedule]]`: timed changes and outages ([`schedule`]).
-//! * `[[session]]`: `tcp-bulk` and `udp-cbr` ([`session`]).
+//! * `[network]`: `mtu` (1500, 576..=9000) and the link settings every link
+//!   starts from; `[network.down]`/`[network.up]` for one direction
+//!   (`layer.rs`). Layering and `[[schedule]]` are in `schedule.rs`.
+//! * `[[session]]`: `tcp-bulk` and `udp-cbr` (`session.rs`). A scenario
+//!   without sessions is valid: its links carry nothing.
 //! * `[media]`: `file` (must exist), `loop` (true).
-//! * `[expect]`: bounds on metrics ([`expect`]).
+//! * `[expect]`: bounds on metrics (`expect.rs`).
 //!
 //! Decisions where a file could mean two things:
-//! * A TOML syntax error stops validation after every syntax error is
-//!   reported: checks on a half-parsed file would report phantom errors.
-//! * A key unknown in its table is an error, with the closest known key
-//!   as a suggestion; so is a key meant for another table or protocol.
+//! * A TOML syntax error stops validation once every syntax error is
+//!   reported: checks on a half-parsed document would report phantom errors.
+//! * A key unknown in its table is an error, with the closest known key as
+//!   a suggestion, or the list of keys when none is close; a key that
+//!   belongs elsewhere (`mtu` in `[network.down]`, `bitrate` in a
+//!   `tcp-bulk` session) says where it belongs.
+//! * A number without a unit is never guessed: `delay = 40` is an error
+//!   that suggests `"40ms"`. Only sizes take a bare integer (bytes).
+//! * An error in one part does not hide errors elsewhere, and a value that
+//!   depends on an invalid one (a `stop` checked against an invalid
+//!   `duration`) is not reported again.
 //! * Relative paths resolve against the scenario file's directory.
 //!
 //! Invariants: no input panics the parser; diagnostics come out sorted by
-//! position; `Scenario::referenced_files` lists each file once, in file
-//! order.
+//! position, repeats removed; `Scenario::referenced_files` lists each file
+//! once, in file order.
 
 mod diag;
 mod expect;
@@ -156,7 +166,14 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
     let mut files = Files::default();
     let network = topology::network(cx, &mut root, &mut files);
     let topo = topology::topology(cx, &mut root, &mut files);
-    let entries = schedule::read(cx, &mut root, &mut files, &topo.links, run);
+    let entries = schedule::read(
+        cx,
+        &mut root,
+        &mut files,
+        &topo.links,
+        topo.links_complete,
+        run,
+    );
     let links = schedule::build(&network, &topo.links, &entries);
     let mtu = network.mtu.unwrap_or(1500);
     let env = session::Context {

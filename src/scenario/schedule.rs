@@ -49,6 +49,7 @@ pub(crate) fn read(
     root: &mut Table,
     files: &mut Files,
     links: &[LinkDecl],
+    links_complete: bool,
     duration: Option<Duration>,
 ) -> Vec<Entry> {
     let Some(item) = root.get("schedule") else {
@@ -56,7 +57,11 @@ pub(crate) fn read(
     };
     let mut entries = Vec::new();
     for mut t in tables(cx, item, "schedule") {
-        if let Some(entry) = entry(cx, &mut t, files, links, duration) {
+        let known = Known {
+            links,
+            complete: links_complete,
+        };
+        if let Some(entry) = entry(cx, &mut t, files, &known, duration) {
             entries.push(entry);
         }
         t.finish(cx);
@@ -68,7 +73,7 @@ fn entry(
     cx: &mut Ctx,
     t: &mut Table,
     files: &mut Files,
-    links: &[LinkDecl],
+    links: &Known,
     run: Option<Duration>,
 ) -> Option<Entry> {
     let at = t.required(cx, "at").and_then(|it| {
@@ -127,10 +132,22 @@ fn entry(
     })
 }
 
+/// The links a schedule entry may name.
+struct Known<'a> {
+    links: &'a [LinkDecl],
+    /// False when a `[[link]]` was dropped for an error: a name not found
+    /// is then not reported again.
+    complete: bool,
+}
+
 /// Checks that `name` is a link's name.
-fn known_link(cx: &mut Ctx, name: &str, span: Span, links: &[LinkDecl]) -> bool {
+fn known_link(cx: &mut Ctx, name: &str, span: Span, known: &Known) -> bool {
+    let links = known.links;
     if links.iter().any(|l| l.name == name) {
         return true;
+    }
+    if !known.complete {
+        return false;
     }
     let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
     let hint = if names == [""] {

@@ -168,7 +168,7 @@ pub(super) fn queue(cx: &mut Ctx, item: Item, place: &str) -> Option<QueueLimits
         Some(it) if matches!(it.value, DeValue::String(s) if s.as_ref() == "unlimited") => {
             Some(None)
         }
-        Some(it) => integer(cx, it, 1, 1 << 32).map(|n| Some(n as usize)),
+        Some(it) => integer(cx, it, 1, u32::MAX.into()).map(|n| Some(n as usize)),
         None => Some(Some(NETEM_DEFAULT_LIMIT)),
     };
     let bytes = t.get("bytes").map(|it| positive_size(cx, it));
