@@ -89,15 +89,16 @@ fn draft(cx: &mut Ctx, t: &mut Table, env: &Context) -> Option<Draft> {
     let bytes = t.get("bytes");
     let rate = t.get("bitrate");
     let payload = t.get("payload");
+    let clients = server
+        .as_deref()
+        .and_then(|server| clients_of(cx, t.span, clients, server, env));
+    let times = times(cx, start, stop, env.run);
+    // Without a protocol, its own keys cannot be checked.
     let protocol = protocol?;
     let bytes = only(cx, bytes, protocol, ProtocolKind::TcpBulk);
     let rate = only(cx, rate, protocol, ProtocolKind::UdpCbr);
     let payload = only(cx, payload, protocol, ProtocolKind::UdpCbr);
     let options = options(cx, t, protocol, [bytes, rate, payload], env.mtu);
-    let clients = server
-        .as_deref()
-        .and_then(|server| clients_of(cx, t.span, clients, server, env));
-    let times = times(cx, start, stop, env.run);
     let spec = (|| {
         let (options, server, clients, (start, stop)) = (options?, server?, clients?, times?);
         Some(SessionSpec {
@@ -184,16 +185,14 @@ fn protocol(cx: &mut Ctx, item: Item) -> Option<ProtocolKind> {
         return Some(kind);
     }
     let names = ProtocolKind::ALL.map(ProtocolKind::as_str);
+    let runs = names.join(", ");
     let hint = match reader::suggest(text, &names) {
-        Some(s) => format!("did you mean {s:?}? "),
+        Some(s) => format!("; did you mean {s:?}?"),
         None => String::new(),
     };
     cx.error(
         item.span,
-        format!(
-            "unknown protocol {text:?}; {hint}This version runs: {}",
-            names.join(", ")
-        ),
+        format!("unknown protocol {text:?} (this version runs: {runs}){hint}"),
     );
     None
 }
@@ -235,7 +234,7 @@ fn clients_of(
         .filter(|h| topology.linked(server, h))
         .collect();
     let Some(item) = item else {
-        if linked.is_empty() && topology.hosts_known {
+        if linked.is_empty() && topology.links_complete {
             cx.error(
                 header,
                 format!("no host is linked to server {server:?}; add a [[link]] or set `server`"),
@@ -247,7 +246,7 @@ fn clients_of(
     let list = match item.value {
         DeValue::Integer(_) => {
             let n = integer(cx, item, 1, i128::from(u16::MAX))? as usize;
-            if n > linked.len() && topology.hosts_known {
+            if n > linked.len() && topology.links_complete {
                 cx.error(
                     item.span,
                     format!(
@@ -281,7 +280,7 @@ fn clients_of(
             ))
         } else if clients.iter().any(|c| c == client) {
             Some(format!("client {client:?} is listed twice"))
-        } else if topology.hosts_known && !topology.linked(server, client) {
+        } else if topology.links_complete && !topology.linked(server, client) {
             Some(format!(
                 "client {client:?} is not linked to server {server:?}; add a [[link]] with between = [{server:?}, {client:?}]"
             ))
