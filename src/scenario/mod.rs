@@ -136,32 +136,7 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
         .and_then(|it| reader::name(cx, it, true));
     let description = root.read(cx, "description", string);
     let seed = root.read(cx, "seed", |cx, it| integer(cx, it, 0, i64::MAX.into()));
-    let run = root.required(cx, "duration").and_then(|it| {
-        let d = duration(cx, it)?;
-        let problem = if d.is_zero() {
-            "`duration` must be above 0s"
-        } else if d > MAX_DURATION {
-            "`duration` is longer than the longest run (24h)"
-        } else {
-            return Some(d);
-        };
-        cx.error(it.span, problem);
-        None
-    });
-    let tick = root.read(cx, "tick", duration).and_then(|t| {
-        let problem = if t.value.is_zero() || t.value.subsec_nanos() % 1_000_000 != 0 {
-            format!(
-                "`tick` must be a whole number of milliseconds, found {}",
-                units::fmt_duration(t.value)
-            )
-        } else if run.is_some_and(|run| t.value > run) {
-            "`tick` is longer than `duration`".to_owned()
-        } else {
-            return Some(t.value);
-        };
-        cx.error(t.span, problem);
-        None
-    });
+    let (run, tick) = times(cx, &mut root);
     let tcp = tcp(cx, &mut root);
     let mut files = Files::default();
     let network = topology::network(cx, &mut root, &mut files);
@@ -210,6 +185,36 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
         expect,
         referenced_files: files.into_paths(),
     }
+}
+
+/// `duration` (required, above 0, at most [`MAX_DURATION`]) and `tick`
+/// (whole milliseconds, at most `duration`).
+fn times(cx: &mut Ctx, root: &mut Table) -> (Option<Duration>, Option<Duration>) {
+    let run = root.required(cx, "duration").and_then(|it| {
+        let d = duration(cx, it)?;
+        let problem = if d.is_zero() {
+            "`duration` must be above 0s"
+        } else if d > MAX_DURATION {
+            "`duration` is longer than the longest run (24h)"
+        } else {
+            return Some(d);
+        };
+        cx.error(it.span, problem);
+        None
+    });
+    let tick = root.read(cx, "tick", duration).and_then(|t| {
+        let problem = if t.value.is_zero() || t.value.subsec_nanos() % 1_000_000 != 0 {
+            let found = units::fmt_duration(t.value);
+            format!("`tick` must be a whole number of milliseconds, found {found}")
+        } else if run.is_some_and(|run| t.value > run) {
+            "`tick` is longer than `duration`".to_owned()
+        } else {
+            return Some(t.value);
+        };
+        cx.error(t.span, problem);
+        None
+    });
+    (run, tick)
 }
 
 /// How many `[[session]]` tables are written.

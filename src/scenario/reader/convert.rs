@@ -11,6 +11,10 @@ use crate::scenario::units::{self, UnitError};
 /// What a value is, for "found ..." in messages.
 pub(crate) fn found(value: &DeValue) -> String {
     match value {
+        DeValue::String(s) if s.chars().count() > 40 => {
+            let head: String = s.chars().take(40).collect();
+            format!("string {:?}…", head)
+        }
         DeValue::String(s) => format!("string {:?}", s.as_ref()),
         DeValue::Integer(i) => format!("integer {i}"),
         DeValue::Float(f) => format!("float {f}"),
@@ -72,7 +76,7 @@ pub(crate) fn integer(cx: &mut Ctx, item: Item, min: i128, max: i128) -> Option<
 fn bare_number<T>(cx: &mut Ctx, item: Item, what: &str, units: [&str; 2]) -> Option<T> {
     let number = match item.value {
         DeValue::Integer(i) => i.to_string(),
-        DeValue::Float(f) => f.to_string(),
+        DeValue::Float(f) if f.as_str().parse::<f64>().is_ok_and(f64::is_finite) => f.to_string(),
         _ => return expected(cx, item, what),
     };
     let [a, b] = units;
