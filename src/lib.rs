@@ -19,6 +19,9 @@
 //!   NIC, the smoltcp TCP/IP stack driven by simulated time, pcap capture,
 //!   flow analysis, and the [`net::Net`] trait with a simulated and a live
 //!   (`tokio::net`) implementation.
+//! * [`scenario`]: scenario files: the TOML schema, units (`"40ms"`,
+//!   `"5mbit"`, `"64KiB"`, `"1%"`), and validation that reports every error
+//!   with file, line and column before a run starts.
 //! * [`workload`]: transport-level sessions (TCP bulk, UDP constant bit rate)
 //!   used by the fidelity tests, the benchmark and the demo.
 //!

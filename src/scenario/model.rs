@@ -115,7 +115,9 @@ pub struct SessionSpec {
     /// before it for `udp-cbr` so that nothing is in flight at the end).
     pub stop: Option<Duration>,
     /// Port the session uses on the server (`tcp-bulk`) or clients
-    /// (`udp-cbr`); default 5001/5004 plus the session's index.
+    /// (`udp-cbr`); default 5001 + index (`tcp-bulk`) or 5004 + 2 × index
+    /// (`udp-cbr`), index being the session's place in the file, moved up
+    /// by the same step while another session uses it.
     pub port: u16,
     /// Protocol and its options.
     pub protocol: ProtocolOptions,

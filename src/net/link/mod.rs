@@ -53,3 +53,4 @@ pub use self::model::LinkModel;
 pub use self::netem::KEYWORDS;
 pub use self::stats::{DropCause, LinkStats, Verdict, STATS_BIN, STATS_HORIZON};
 pub use self::trace::{Trace, TRACE_OPPORTUNITY_BYTES};
+pub(crate) use self::units::edit_distance;

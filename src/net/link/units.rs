@@ -147,7 +147,7 @@ pub(super) fn fmt_percent(p: f64) -> String {
 }
 
 /// Optimal-string-alignment distance, for "did you mean" hints.
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let width = b.len() + 1;

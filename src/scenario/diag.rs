@@ -1,0 +1,219 @@
+//! Diagnostics: an error at a place in a scenario file, shown the way a
+//! compiler shows one.
+//!
+//! ```text
+//! link.toml:7:1: unknown key `dealy` in [network]; did you mean `delay`?
+//!    7 | dealy = "25ms"
+//!      | ^^^^^
+//! ```
+//!
+//! Invariants: lines and columns are 1-based and count characters, not
+//! bytes; a diagnostic without a place (an unreadable file) has line 0 and
+//! shows no snippet; the caret line repeats the source line's tabs so the
+//! carets stay under the span in any terminal.
+
+use std::fmt;
+
+/// Byte range of something in the scenario text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl From<std::ops::Range<usize>> for Span {
+    fn from(range: std::ops::Range<usize>) -> Span {
+        Span {
+            start: range.start,
+            end: range.end.max(range.start),
+        }
+    }
+}
+
+/// One error in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file label given to the parser.
+    pub file: String,
+    /// 1-based line of the offending key or value; 0 when there is no place.
+    pub line: usize,
+    /// 1-based column, in characters; 0 when there is no place.
+    pub column: usize,
+    /// What is wrong and, where it helps, how to fix it.
+    pub message: String,
+    /// The text of `line`, without its line break.
+    pub source_line: String,
+    /// How many characters the caret underlines (at least 1 with a place).
+    pub width: usize,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `span` of `text`.
+    pub(crate) fn at(file: &str, text: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+        let start = floor_boundary(text, span.start);
+        let end = floor_boundary(text, span.end).max(start);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let source_line = text[line_start..line_end].trim_end_matches('\r');
+        let column = text[line_start..start].chars().count() + 1;
+        let underlined = text[start..end.min(line_end)]
+            .trim_end_matches('\r')
+            .chars()
+            .count();
+        Diagnostic {
+            file: file.to_owned(),
+            line: text[..start].matches('\n').count() + 1,
+            column,
+            message: message.into(),
+            source_line: source_line.to_owned(),
+            width: underlined.max(1),
+        }
+    }
+
+    /// A diagnostic about the whole file (no line, no snippet).
+    pub(crate) fn whole_file(file: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            source_line: String::new(),
+            width: 0,
+        }
+    }
+
+    /// `file:line:column`, or just `file` without a place.
+    pub fn location(&self) -> String {
+        if self.line == 0 {
+            self.file.clone()
+        } else {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+/// The largest char boundary of `text` at or below `index`.
+fn floor_boundary(text: &str, index: usize) -> usize {
+    let mut i = index.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if self.line == 0 {
+            return Ok(());
+        }
+        let number = self.line.to_string();
+        let gutter = number.len().max(4);
+        write!(f, "\n{number:>gutter$} |")?;
+        if !self.source_line.is_empty() {
+            write!(f, " {}", self.source_line)?;
+        }
+        // Repeat tabs so the carets line up under tab-indented text.
+        let pad: String = self
+            .source_line
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let missing = self.column.saturating_sub(1 + pad.chars().count());
+        write!(
+            f,
+            "\n{:gutter$} | {pad}{}{}",
+            "",
+            " ".repeat(missing),
+            "^".repeat(self.width.max(1))
+        )
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Every error found in a scenario file, in position order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Sorts by position (ties keep the order found) and drops repeats of
+    /// the same message at the same place.
+    pub(crate) fn sorted(mut list: Vec<Diagnostic>) -> Diagnostics {
+        list.sort_by_key(|d| (d.line, d.column));
+        let mut out: Vec<Diagnostic> = Vec::with_capacity(list.len());
+        for d in list {
+            let repeat = out
+                .iter()
+                .any(|o| o.line == d.line && o.column == d.column && o.message == d.message);
+            if !repeat {
+                out.push(d);
+            }
+        }
+        Diagnostics(out)
+    }
+
+    /// The number of errors.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    /// Each diagnostic followed by a blank line, then `N error(s) in FILE`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            write!(f, "{d}\n\n")?;
+        }
+        let count = self.0.len();
+        let noun = if count == 1 { "error" } else { "errors" };
+        match self.0.first() {
+            Some(first) => write!(f, "{count} {noun} in {}", first.file),
+            None => write!(f, "no errors"),
+        }
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_caret_under_the_span() {
+        let text = "name = \"x\"\n\tdealy = \"25ms\"\n";
+        let d = Diagnostic::at("a.toml", text, Span::from(12..17), "unknown key");
+        assert_eq!((d.line, d.column, d.width), (2, 2, 5));
+        assert_eq!(
+            d.to_string(),
+            "a.toml:2:2: unknown key\n   2 | \tdealy = \"25ms\"\n     | \t^^^^^"
+        );
+    }
+
+    #[test]
+    fn spans_past_the_end_and_inside_chars_are_clamped() {
+        let text = "a = \"µ\"";
+        let d = Diagnostic::at("f", text, Span::from(6..99), "m");
+        assert_eq!((d.line, d.column, d.width), (1, 6, 2));
+        let d = Diagnostic::at("f", "", Span::from(3..3), "m");
+        assert_eq!(d.to_string(), "f:1:1: m\n   1 |\n     | ^");
+    }
+
+    #[test]
+    fn lists_end_with_a_count() {
+        let one = Diagnostic::whole_file("x.toml", "cannot be read");
+        assert_eq!(
+            Diagnostics(vec![one]).to_string(),
+            "x.toml: cannot be read\n\n1 error in x.toml"
+        );
+    }
+}
