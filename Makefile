@@ -23,6 +23,8 @@ test: deps
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) test --locked --release --all-targets
 	$(CARGO) test --locked --release --doc
+	$(CARGO) run --release --locked --quiet -- check scenarios/ \
+		--out target/scenario-reports --junit target/scenario-reports/junit.xml
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -52,6 +52,7 @@ pub mod cli;
 pub mod media;
 pub mod metrics;
 pub mod net;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod workload;

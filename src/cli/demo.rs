@@ -1,15 +1,11 @@
-//! The command line: `streamsim demo` and `streamsim bench`.
-//!
-//! This is the edge of the program: it parses arguments, runs library code,
-//! prints results and maps failures to exit codes. It is also the only place
-//! that reads the wall clock, to report how fast the simulation runs.
+//! `streamsim demo` (the transport demo) and `streamsim bench` (simulation
+//! and decode speed).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
 
 use crate::media::file_source::FileSource;
 use crate::media::Source;
@@ -17,55 +13,6 @@ use crate::net::link::LinkConfig;
 use crate::net::pcap::CaptureFormat;
 use crate::sim::{Progress, SimConfig};
 use crate::workload::{ns3_tcp, run_bulk, run_cbr, BulkSpec, CbrSpec};
-
-/// Deterministic network-level stream simulator and testbench.
-#[derive(Debug, Parser)]
-#[command(name = "streamsim", version, about, long_about = None)]
-#[command(
-    after_help = "Examples:\n  streamsim demo\n  streamsim demo --seed 7 --pcap reports/demo\n  streamsim bench"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run the transport demo: a TCP bulk transfer and a UDP stream over a
-    /// lossy 10 Mbit/s link, and print what they achieved.
-    Demo {
-        /// Scenario seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Simulated seconds each transfer lasts.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Write pcapng captures of every host into this directory.
-        #[arg(long)]
-        pcap: Option<PathBuf>,
-    },
-    /// Measure simulated seconds per wall-clock second for the reference
-    /// workloads (TCP bulk at 0% and 1% loss, a 5 Mbit/s UDP stream), and
-    /// the decode check's frames per second.
-    Bench {
-        /// Simulated seconds per workload.
-        #[arg(long, default_value_t = 60)]
-        seconds: u64,
-    },
-}
-
-/// Runs the command line; returns the process exit code.
-pub fn main() -> Result<i32> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Demo {
-            seed,
-            seconds,
-            pcap,
-        } => demo(seed, seconds, pcap),
-        Command::Bench { seconds } => bench(seconds),
-    }
-}
 
 /// The demo's data direction: 10 Mbit/s, 25 ms, 1% loss, a 42-packet queue.
 fn demo_links() -> Result<(LinkConfig, LinkConfig)> {
@@ -92,7 +39,7 @@ fn progress_printer(label: &'static str) -> impl FnMut(Progress) {
     }
 }
 
-fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
+pub(super) fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
     let (down, up) = demo_links()?;
     let sim = SimConfig {
         seed,
@@ -174,7 +121,7 @@ fn print_link(s: &crate::net::link::LinkStats) {
 }
 
 /// Times each reference workload `RUNS` times and reports the median run.
-fn bench(seconds: u64) -> Result<i32> {
+pub(super) fn bench(seconds: u64) -> Result<i32> {
     const RUNS: usize = 3;
     let duration = Duration::from_secs(seconds);
     println!(

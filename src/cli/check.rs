@@ -1,0 +1,233 @@
+//! `streamsim check`: run scenarios, judge their bounds (and, optionally,
+//! every metric against a baseline), print what failed, write JUnit.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::console::actual;
+use super::progress;
+use super::run::{execute, REPORTS_ROOT};
+use crate::metrics::write::junit_xml;
+use crate::metrics::{CheckOutcome, CheckedScenario};
+use crate::runner::{compare_baseline, default_report_dir, load_baseline, write_report};
+use crate::scenario;
+
+#[derive(Debug, Args)]
+pub(super) struct CheckArgs {
+    /// Scenario files, or directories searched (recursively) for *.toml.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    paths: Vec<PathBuf>,
+    /// Write a JUnit XML report here: one testcase per expectation.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+    /// Compare every metric with the summaries under this directory
+    /// (<DIR>/<scenario>/seed-<n>/summary.json, as written by --out).
+    #[arg(long, value_name = "DIR")]
+    baseline: Option<PathBuf>,
+    /// How far (in percent of the baseline value) a metric may move.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    tolerance: f64,
+    /// Write each scenario's report under this directory instead of reports/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// Every scenario file named by `paths`, directories expanded (sorted).
+fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_toml(path, &mut found);
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+}
+
+fn collect_toml(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_toml(&path, found);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            found.push(path);
+        }
+    }
+}
+
+fn check_one(file: &Path, args: &CheckArgs) -> CheckedScenario {
+    let stem = file.file_stem().map_or_else(
+        || file.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let checked = |name: String, outcome| CheckedScenario {
+        file: file.display().to_string(),
+        name,
+        outcome,
+    };
+    let scenario = match scenario::load(file) {
+        Ok(s) => s,
+        Err(diagnostics) => {
+            let message = diagnostics.to_string();
+            return checked(stem, CheckOutcome::Invalid { message });
+        }
+    };
+    let name = scenario.name.clone();
+    let baseline = match &args.baseline {
+        Some(dir) => match load_baseline(dir, &name, scenario.seed) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                return checked(
+                    name,
+                    CheckOutcome::Error {
+                        message: e.to_string(),
+                    },
+                )
+            }
+        },
+        None => None,
+    };
+    let started = Instant::now();
+    let output = match execute(file, &scenario, false, true) {
+        Ok(o) => o,
+        Err(e) => {
+            return checked(
+                name,
+                CheckOutcome::Error {
+                    message: format!("{e:#}"),
+                },
+            )
+        }
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let root = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(REPORTS_ROOT));
+    let dir = default_report_dir(&root, &name, scenario.seed);
+    if let Err(e) = write_report(&dir, &output) {
+        let message = format!("writing the report to {}: {e}", dir.display());
+        return checked(name, CheckOutcome::Error { message });
+    }
+    let baseline = baseline.map(|b| compare_baseline(&b, &output.summary, args.tolerance));
+    checked(
+        name,
+        CheckOutcome::Ran {
+            summary: Box::new(output.summary),
+            baseline,
+            wall_s,
+        },
+    )
+}
+
+fn print_result(c: &CheckedScenario, tolerance: f64) {
+    match &c.outcome {
+        CheckOutcome::Invalid { message } => {
+            println!("INVALID {}", c.file);
+            for line in message.lines() {
+                println!("        {line}");
+            }
+        }
+        CheckOutcome::Error { message } => println!("ERROR   {} ({}): {message}", c.file, c.name),
+        CheckOutcome::Ran {
+            summary,
+            baseline,
+            wall_s,
+        } => {
+            let verdict = if c.passed() { "PASS" } else { "FAIL" };
+            println!(
+                "{verdict:<7} {} ({}: {} expectations, {:.1} s simulated in {wall_s:.1} s)",
+                c.file,
+                c.name,
+                summary.expectations.len(),
+                summary.elapsed_s
+            );
+            if !summary.complete {
+                println!("        run interrupted at {:.1} s", summary.elapsed_s);
+            }
+            for e in summary.expectations.iter().filter(|e| !e.pass) {
+                println!(
+                    "        {}: expected {}, actual {}",
+                    e.metric,
+                    e.bound,
+                    actual(e.actual, e.unit)
+                );
+            }
+            for d in baseline.iter().flatten().filter(|d| !d.pass) {
+                let change = d.change.map_or_else(
+                    || "missing on one side".to_owned(),
+                    |x| format!("{:+.2}%", x * 100.0),
+                );
+                println!(
+                    "        baseline: {} moved {} → {} ({change}, tolerance ±{tolerance}%)",
+                    d.metric,
+                    actual(d.old, d.unit),
+                    actual(d.new, d.unit)
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn check(args: &CheckArgs) -> Result<i32> {
+    progress::catch_interrupt();
+    if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
+        eprintln!(
+            "error: --tolerance must be a percentage ≥ 0, got {}",
+            args.tolerance
+        );
+        return Ok(2);
+    }
+    let files = scenario_files(&args.paths);
+    if files.is_empty() {
+        eprintln!("error: no scenario files (*.toml) found in the paths given");
+        return Ok(2);
+    }
+    let mut results = Vec::new();
+    for file in &files {
+        if progress::interrupted() {
+            break;
+        }
+        let result = check_one(file, args);
+        print_result(&result, args.tolerance);
+        results.push(result);
+    }
+    let invalid = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, CheckOutcome::Ran { .. }))
+        .count();
+    let passed = results.iter().filter(|r| r.passed()).count();
+    let failed = results.len() - passed - invalid;
+    println!(
+        "{} scenarios: {passed} passed, {failed} failed, {invalid} invalid or not run",
+        results.len()
+    );
+    if let Some(path) = &args.junit {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(path, junit_xml(&results, args.tolerance))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("junit: {}", path.display());
+    }
+    Ok(if progress::interrupted() {
+        130
+    } else if invalid > 0 {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
+}

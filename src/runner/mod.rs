@@ -1,0 +1,160 @@
+//! Runs a [`Scenario`]: builds the simulated network, starts every session
+//! on its hosts, steps the simulation, and turns what happened into a
+//! [`Summary`], an event log and plot data.
+//!
+//! The runner is the one place that knows both the scenario's vocabulary
+//! (sessions, link ids such as `down`) and the network's (hosts, egress
+//! names such as `server->client`); everything it produces speaks the
+//! scenario's.
+
+mod collect;
+mod compare;
+mod events;
+mod files;
+mod sessions;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
+pub use files::{default_report_dir, summary_json, write_report, ReportFiles};
+
+use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
+use crate::net::pcap::CaptureFormat;
+use crate::scenario::Scenario;
+use crate::sim::{Harness, LinkSpec, Progress, SimConfig, SimError, Topology};
+
+/// Errors running a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The simulation could not be built or failed while running.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// A file the scenario references could not be read for its hash.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How to run a scenario, beyond what the file says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOptions {
+    /// Capture every host's traffic (pcap).
+    pub capture: bool,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The summary (`summary.json`).
+    pub summary: Summary,
+    /// The event log, in time order (`events.jsonl`).
+    pub events: Vec<Event>,
+    /// Data for the plots.
+    pub plots: PlotData,
+    /// Captures by host, in host order (when asked for).
+    pub captures: Vec<(String, Vec<u8>)>,
+}
+
+/// SHA-256 (hex) of the scenario file's bytes followed by those of every
+/// file it references.
+pub fn scenario_hash(path: &Path, scenario: &Scenario) -> Result<String, RunError> {
+    let mut hasher = Sha256::new();
+    for file in std::iter::once(path).chain(scenario.referenced_files.iter().map(|p| p.as_path())) {
+        let bytes = std::fs::read(file).map_err(|source| RunError::Read {
+            path: file.display().to_string(),
+            source,
+        })?;
+        hasher.update(&bytes);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Runs `scenario` to its duration, or until `stop` returns true (then the
+/// summary says `complete: false`). `on_step` sees progress after every
+/// simulation step.
+pub fn run_scenario(
+    scenario: &Scenario,
+    sha256: &str,
+    options: &RunOptions,
+    on_step: impl FnMut(Progress),
+    stop: impl Fn() -> bool,
+) -> Result<RunOutput, RunError> {
+    let topology = topology(scenario)?;
+    let config = SimConfig {
+        seed: scenario.seed,
+        duration: scenario.duration,
+        tick: scenario.tick,
+        mtu: scenario.mtu,
+        tcp: scenario.tcp.clone(),
+        capture: options.capture.then_some(CaptureFormat::Pcap),
+        capture_drops: false,
+        ..SimConfig::default()
+    };
+    let mut harness = Harness::new(config, topology)?;
+    let probes = sessions::install(&mut harness, scenario)?;
+    let report = harness.run_until(on_step, stop)?;
+    let elapsed = report.elapsed;
+    let metrics = collect::metrics(scenario, &report, &probes);
+    let events = events::collect(scenario, &report, &probes);
+    let plots = collect::plots(scenario, &report);
+    let mut summary = Summary {
+        schema_version: crate::metrics::SCHEMA_VERSION,
+        streamsim_version: env!("CARGO_PKG_VERSION").to_owned(),
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            sha256: sha256.to_owned(),
+        },
+        seed: scenario.seed,
+        duration_s: scenario.duration.as_secs_f64(),
+        elapsed_s: elapsed.as_secs_f64(),
+        complete: report.complete,
+        metrics,
+        expectations: Vec::new(),
+        events: events.1,
+    };
+    summary.expectations = evaluate(&scenario.expect, &summary.metrics);
+    let captures = report
+        .hosts
+        .iter()
+        .filter_map(|h| h.capture.clone().map(|c| (h.name.clone(), c)))
+        .collect();
+    Ok(RunOutput {
+        summary,
+        events: events.0,
+        plots,
+        captures,
+    })
+}
+
+/// The simulated network of a scenario.
+fn topology(scenario: &Scenario) -> Result<Topology, SimError> {
+    let mut topology = Topology::new();
+    for host in &scenario.hosts {
+        topology.add_host(host)?;
+    }
+    for link in &scenario.links {
+        topology.add_link(LinkSpec {
+            a: link.server.clone(),
+            b: link.client.clone(),
+            a_to_b: link.down.clone(),
+            b_to_a: link.up.clone(),
+        })?;
+    }
+    Ok(topology)
+}
+
+/// The egress name the network uses for a link direction: `"<from>-><to>"`.
+fn egress_name(from: &str, to: &str) -> String {
+    format!("{from}->{to}")
+}
