@@ -15,7 +15,7 @@ build: deps
 
 ## Runs the flagship scenario and prints what it measured.
 demo: build
-	$(CARGO) run --release --locked --quiet -- demo
+	$(CARGO) run --release --locked --quiet -- run scenarios/outage-recovery.toml
 
 ## The full test suite: format, lints, unit, integration, fidelity and real-peer tests.
 test: deps

@@ -31,6 +31,8 @@ pub(super) fn print_summary(summary: &Summary) {
             }
         }
     }
+    // Sessions first: they are what the scenario is about.
+    prefixes.sort_by_key(|p| !p.starts_with("session."));
     for prefix in &prefixes {
         let m = |name: &str| value(s, &format!("{prefix}.{name}"));
         let line = if prefix.starts_with("link.") {
