@@ -250,7 +250,7 @@ t.toml:2:1: missing required key `protocol` in [[session]]
 fn invalid_names_and_times() {
     rejects(
         "name = \"my run\"\nduration = \"25h\"\ntick = \"1.5ms\"\n",
-        "t.toml:1:8: \"my run\" is not a valid `name`: use only letters, digits, `-`, `_` and `.`
+        "t.toml:1:8: \"my run\" is not a valid `name`: use only letters, digits, `-`, `_` and `.` (not first)
    1 | name = \"my run\"
      |        ^^^^^^^^
 

@@ -1,6 +1,7 @@
 //! `streamsim check`: run scenarios, judge their bounds (and, optionally,
 //! every metric against a baseline), print what failed, write JUnit.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,7 +13,9 @@ use super::progress;
 use super::run::{execute, REPORTS_ROOT};
 use crate::metrics::write::junit_xml;
 use crate::metrics::{CheckOutcome, CheckedScenario};
-use crate::runner::{compare_baseline, default_report_dir, load_baseline, write_report};
+use crate::runner::{
+    compare_baseline, default_report_dir, load_baseline, write_atomic, write_report,
+};
 use crate::scenario;
 
 #[derive(Debug, Args)]
@@ -193,12 +196,23 @@ pub(super) fn check(args: &CheckArgs) -> Result<i32> {
         eprintln!("error: no scenario files (*.toml) found in the paths given");
         return Ok(2);
     }
-    let mut results = Vec::new();
+    let mut results: Vec<CheckedScenario> = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     for file in &files {
         if progress::interrupted() {
             break;
         }
-        let result = check_one(file, args);
+        let mut result = check_one(file, args);
+        if matches!(result.outcome, CheckOutcome::Ran { .. }) {
+            if let Some(first) = names.insert(result.name.clone(), result.file.clone()) {
+                let message = format!(
+                    "scenario name {:?} is also used by {first}; reports and baselines are kept \
+                     by name, so each scenario needs its own",
+                    result.name
+                );
+                result.outcome = CheckOutcome::Error { message };
+            }
+        }
         print_result(&result, args.tolerance);
         results.push(result);
     }
@@ -217,7 +231,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<i32> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(path, junit_xml(&results, args.tolerance))
+        write_atomic(path, junit_xml(&results, args.tolerance).as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         println!("junit: {}", path.display());
     }

@@ -10,7 +10,7 @@ use crate::runner::{
     default_report_dir, run_scenario, scenario_hash, summary_json, write_report, RunOptions,
     RunOutput,
 };
-use crate::scenario::{self, units::parse_duration, Scenario};
+use crate::scenario::{self, units::parse_duration, Scenario, MAX_DURATION};
 
 /// Where reports go when `--out` is not given: `reports/` in the current
 /// directory.
@@ -87,16 +87,9 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
         scenario.seed = seed;
     }
     if let Some(text) = &args.duration {
-        match parse_duration(text) {
-            Ok(d) if !d.is_zero() => scenario.duration = d,
-            Ok(_) => {
-                eprintln!("error: --duration must be longer than 0");
-                return Ok(2);
-            }
-            Err(e) => {
-                eprintln!("error: --duration: {e}");
-                return Ok(2);
-            }
+        if let Err(message) = override_duration(&mut scenario, text) {
+            eprintln!("error: --duration {text}: {message}");
+            return Ok(2);
         }
     }
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -119,6 +112,37 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
     } else {
         1
     })
+}
+
+/// Replaces the scenario's duration, checking what the scenario file's own
+/// `duration` is checked for.
+fn override_duration(scenario: &mut Scenario, text: &str) -> Result<(), String> {
+    let d = parse_duration(text).map_err(|e| e.to_string())?;
+    if d.is_zero() || d > MAX_DURATION {
+        return Err(format!(
+            "must be above 0 and at most {}",
+            fmt_secs(MAX_DURATION)
+        ));
+    }
+    if scenario.tick > d {
+        return Err(format!(
+            "is shorter than the scenario's tick ({})",
+            fmt_secs(scenario.tick)
+        ));
+    }
+    if let Some(late) = scenario.sessions.iter().find(|s| s.start >= d) {
+        return Err(format!(
+            "ends the run before session {:?} starts (at {})",
+            late.name,
+            fmt_secs(late.start)
+        ));
+    }
+    scenario.duration = d;
+    Ok(())
+}
+
+fn fmt_secs(d: std::time::Duration) -> String {
+    crate::metrics::Unit::Seconds.format(d.as_secs_f64())
 }
 
 pub(super) fn validate(files: &[PathBuf]) -> i32 {

@@ -33,17 +33,17 @@ pub const LINK_METRICS: &[MetricDef] = &[
     def(
         "delivered",
         Unit::Count,
-        "packet copies delivered (duplicates included)",
+        "packet copies delivered or in flight at the end (duplicates included)",
     ),
     def(
         "delivered_bytes",
         Unit::Bytes,
-        "bytes of delivered copies (IP packets)",
+        "bytes of copies that arrived by the end (IP packets)",
     ),
     def(
         "throughput",
         Unit::BitsPerSecond,
-        "delivered bits / elapsed time",
+        "delivered bytes × 8 / elapsed time",
     ),
     def("dropped", Unit::Count, "copies dropped, any cause"),
     def(
@@ -96,12 +96,9 @@ pub const LINK_METRICS: &[MetricDef] = &[
 
 /// Metrics of a `tcp-bulk` session, all clients together.
 pub const TCP_BULK_METRICS: &[MetricDef] = &[
-    def(
-        "goodput",
-        Unit::BitsPerSecond,
-        "application bytes read × 8 / time since the session started",
-    ),
+    def("goodput", Unit::BitsPerSecond, "application bytes read × 8 / time from the session's start to the last client's end of stream (or the end of the run)"),
     def("bytes", Unit::Bytes, "application bytes the clients read"),
+    def("clients_failed", Unit::Count, "clients that could not connect or lost their connection"),
     def(
         "startup",
         Unit::Seconds,
@@ -138,14 +135,23 @@ pub const TCP_BULK_METRICS: &[MetricDef] = &[
 
 /// Metrics of a `udp-cbr` session, all clients together.
 pub const UDP_CBR_METRICS: &[MetricDef] = &[
-    def("sent", Unit::Count, "datagrams the server sent"),
+    def(
+        "sent",
+        Unit::Count,
+        "datagrams the server sent, counted once per client",
+    ),
     def(
         "received",
         Unit::Count,
         "datagrams the clients received (duplicates excluded)",
     ),
-    def("lost", Unit::Count, "sent − received"),
-    def("loss_rate", Unit::Ratio, "lost / sent"),
+    def(
+        "in_flight",
+        Unit::Count,
+        "datagrams sent within the slowest observed delay of the end, not yet received",
+    ),
+    def("lost", Unit::Count, "sent − received − in_flight"),
+    def("loss_rate", Unit::Ratio, "lost / (sent − in_flight)"),
     def(
         "reordered",
         Unit::Count,
@@ -154,7 +160,7 @@ pub const UDP_CBR_METRICS: &[MetricDef] = &[
     def(
         "goodput",
         Unit::BitsPerSecond,
-        "payload bits received / time the stream ran",
+        "payload bits received by all clients / time the stream ran",
     ),
     def("delay_p50", Unit::Seconds, "one-way delay, median"),
     def("delay_p90", Unit::Seconds, "one-way delay, 90th percentile"),
@@ -163,7 +169,7 @@ pub const UDP_CBR_METRICS: &[MetricDef] = &[
     def(
         "jitter",
         Unit::Seconds,
-        "RFC 3550 interarrival jitter at the end of the run",
+        "RFC 3550 interarrival jitter at the end of the run (largest over clients)",
     ),
     def(
         "max_loss_burst",

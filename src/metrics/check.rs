@@ -60,14 +60,15 @@ pub struct CheckedScenario {
 }
 
 impl CheckedScenario {
-    /// True when the scenario ran and every expectation and baseline
-    /// comparison held.
+    /// True when the scenario ran to its end and every expectation and
+    /// baseline comparison held.
     pub fn passed(&self) -> bool {
         match &self.outcome {
             CheckOutcome::Ran {
                 summary, baseline, ..
             } => {
-                summary.passed()
+                summary.complete
+                    && summary.passed()
                     && baseline
                         .as_ref()
                         .is_none_or(|diffs| diffs.iter().all(|d| d.pass))

@@ -1,7 +1,9 @@
 //! Turns a run's raw counters into named metrics (see
 //! [`crate::metrics::catalog`]) and plot data.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -12,6 +14,7 @@ use crate::metrics::{Cdf, Metric, PlotData, Series, Unit};
 use crate::net::link::{LinkStats, STATS_BIN};
 use crate::scenario::{Scenario, SessionSpec};
 use crate::sim::RunReport;
+use crate::workload::{BulkClientStats, CbrReceiverStats};
 
 type Metrics = BTreeMap<String, Metric>;
 
@@ -19,11 +22,17 @@ fn put(metrics: &mut Metrics, prefix: &str, name: &str, unit: Unit, value: f64) 
     metrics.insert(format!("{prefix}.{name}"), Metric { value, unit });
 }
 
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
+/// Puts `part / whole` as a ratio; nothing when `whole` is 0 (a rate of
+/// nothing is not measured, and a bound on it must not pass by default).
+fn put_ratio(metrics: &mut Metrics, prefix: &str, name: &str, part: u64, whole: u64) {
+    if whole > 0 {
+        put(
+            metrics,
+            prefix,
+            name,
+            Unit::Ratio,
+            part as f64 / whole as f64,
+        );
     }
 }
 
@@ -49,13 +58,18 @@ pub(super) fn metrics(scenario: &Scenario, report: &RunReport, probes: &[Probe])
             }
             Probe::Cbr {
                 sent,
+                started,
                 stop,
                 clients,
-                ..
             } => {
                 let ran = stop.min(&report.elapsed).saturating_sub(session.start);
-                let sent = sent.get() * clients.len() as u64;
-                cbr_metrics(&mut metrics, &prefix, sent, ran, clients);
+                let stream = Stream {
+                    sent: sent.get(),
+                    started: started.get().unwrap_or(session.start),
+                    interval: session_interval(session),
+                    elapsed: report.elapsed,
+                };
+                cbr_metrics(&mut metrics, &prefix, &stream, ran, clients);
             }
         }
     }
@@ -66,16 +80,23 @@ fn link_metrics(metrics: &mut Metrics, prefix: &str, s: &LinkStats, elapsed: Dur
     let count = |m: &mut Metrics, name: &str, v: u64| put(m, prefix, name, Unit::Count, v as f64);
     count(metrics, "offered", s.offered);
     count(metrics, "delivered", s.delivered);
+    // Bytes by arrival time up to the end: copies still in flight when the
+    // run ends have not been delivered yet.
+    let arrived: u64 = s
+        .delivered_bytes_bins
+        .iter()
+        .take(bins_until(elapsed))
+        .sum();
     put(
         metrics,
         prefix,
         "delivered_bytes",
         Unit::Bytes,
-        s.delivered_bytes as f64,
+        arrived as f64,
     );
     let secs = elapsed.as_secs_f64();
     let throughput = if secs > 0.0 {
-        s.delivered_bytes as f64 * 8.0 / secs
+        arrived as f64 * 8.0 / secs
     } else {
         0.0
     };
@@ -90,8 +111,13 @@ fn link_metrics(metrics: &mut Metrics, prefix: &str, s: &LinkStats, elapsed: Dur
     count(metrics, "dropped_loss", s.dropped_loss);
     count(metrics, "dropped_queue", s.dropped_queue);
     count(metrics, "dropped_outage", s.dropped_outage);
-    let loss = ratio(s.dropped(), s.offered + s.duplicated);
-    put(metrics, prefix, "loss_rate", Unit::Ratio, loss);
+    put_ratio(
+        metrics,
+        prefix,
+        "loss_rate",
+        s.dropped(),
+        s.offered + s.duplicated,
+    );
     count(metrics, "duplicated", s.duplicated);
     count(metrics, "corrupted", s.corrupted);
     count(metrics, "reordered", s.reordered);
@@ -140,14 +166,18 @@ fn bulk_metrics(
     metrics: &mut Metrics,
     prefix: &str,
     session: &SessionSpec,
-    clients: &[(
-        String,
-        std::rc::Rc<std::cell::RefCell<crate::workload::BulkClientStats>>,
-    )],
+    clients: &[(String, Rc<RefCell<BulkClientStats>>)],
     report: &RunReport,
 ) {
     let bytes: u64 = clients.iter().map(|(_, s)| s.borrow().bytes).sum();
-    let end = session.stop.unwrap_or(report.elapsed).min(report.elapsed);
+    // The transfer ends when every client has read the end of the stream
+    // (after a `bytes` limit or `stop`), else at the end of the run.
+    let finished: Option<Vec<Duration>> =
+        clients.iter().map(|(_, s)| s.borrow().finished).collect();
+    let end = finished
+        .and_then(|f| f.into_iter().max())
+        .unwrap_or(report.elapsed)
+        .min(report.elapsed);
     let secs = end.saturating_sub(session.start).as_secs_f64();
     let goodput = if secs > 0.0 {
         bytes as f64 * 8.0 / secs
@@ -156,6 +186,17 @@ fn bulk_metrics(
     };
     put(metrics, prefix, "goodput", Unit::BitsPerSecond, goodput);
     put(metrics, prefix, "bytes", Unit::Bytes, bytes as f64);
+    let failed = clients
+        .iter()
+        .filter(|(_, s)| s.borrow().error.is_some())
+        .count();
+    put(
+        metrics,
+        prefix,
+        "clients_failed",
+        Unit::Count,
+        failed as f64,
+    );
     let startups: Option<Vec<Duration>> = clients
         .iter()
         .map(|(_, s)| {
@@ -196,8 +237,14 @@ fn bulk_metrics(
         flows.wire_bytes as f64,
     );
     count(metrics, "retransmissions", flows.retransmitted_segments);
-    let rate = ratio(flows.retransmitted_segments, flows.segments);
-    put(metrics, prefix, "retransmission_rate", Unit::Ratio, rate);
+    let (retransmitted, segments) = (flows.retransmitted_segments, flows.segments);
+    put_ratio(
+        metrics,
+        prefix,
+        "retransmission_rate",
+        retransmitted,
+        segments,
+    );
     count(metrics, "fast_retransmits", flows.fast_retransmits);
     count(metrics, "rto_count", flows.retransmission_timeouts);
     count(
@@ -207,39 +254,86 @@ fn bulk_metrics(
     );
 }
 
+/// What the sender of a CBR stream did, for telling lost datagrams from
+/// those still in flight when the run ended.
+struct Stream {
+    /// Datagrams sent to each client.
+    sent: u64,
+    /// When the first was sent.
+    started: Duration,
+    /// Time between datagrams.
+    interval: Duration,
+    /// When the run ended.
+    elapsed: Duration,
+}
+
+impl Stream {
+    /// How many datagrams (from the first) were sent at least `delay`
+    /// before the end, so that they had as long to arrive as the slowest
+    /// one that did.
+    fn settled(&self, delay: Duration) -> u64 {
+        let cutoff = self.elapsed.saturating_sub(delay);
+        if cutoff < self.started {
+            return 0;
+        }
+        let since = (cutoff - self.started).as_nanos();
+        let n = since / self.interval.as_nanos().max(1) + 1;
+        u64::try_from(n).unwrap_or(u64::MAX).min(self.sent)
+    }
+}
+
+fn session_interval(session: &SessionSpec) -> Duration {
+    match session.protocol {
+        crate::scenario::ProtocolOptions::UdpCbr { bitrate, payload } => {
+            Duration::from_secs_f64(payload as f64 * 8.0 / bitrate.max(1) as f64)
+        }
+        crate::scenario::ProtocolOptions::TcpBulk { .. } => Duration::ZERO,
+    }
+}
+
+type CbrClients = [(String, Rc<RefCell<CbrReceiverStats>>)];
+
 fn cbr_metrics(
     metrics: &mut Metrics,
     prefix: &str,
-    sent: u64,
+    stream: &Stream,
     ran: Duration,
-    clients: &[(
-        String,
-        std::rc::Rc<std::cell::RefCell<crate::workload::CbrReceiverStats>>,
-    )],
+    clients: &CbrClients,
 ) {
     let mut received = 0;
     let mut bytes = 0;
     let mut reordered = 0;
     let mut jitter: f64 = 0.0;
     let mut burst = 0;
+    let mut in_flight = 0;
     let mut delay = Histogram::<u64>::new(3).expect("3 significant digits is valid");
-    let per_client = sent / (clients.len().max(1) as u64);
     for (_, stats) in clients {
         let s = stats.borrow();
+        // Datagrams sent within the slowest observed delay of the end, and
+        // not received, may still arrive: in flight, not lost.
+        let slowest = Duration::from_micros(s.delay_us.max()) + Duration::from_millis(1);
+        let settled = if s.received == 0 {
+            stream.sent
+        } else {
+            stream.settled(slowest)
+        };
+        in_flight += (settled..stream.sent).filter(|seq| !s.has(*seq)).count() as u64;
         received += s.received;
         bytes += s.bytes;
         reordered += s.reordered;
         jitter = jitter.max(s.jitter_s);
-        burst = burst.max(s.max_loss_burst(per_client));
+        burst = burst.max(s.max_loss_burst(settled));
         // Both histograms auto-resize; adding cannot fail.
         let _ = delay.add(&s.delay_us);
     }
+    let sent = stream.sent * clients.len() as u64;
     let count = |m: &mut Metrics, name: &str, v: u64| put(m, prefix, name, Unit::Count, v as f64);
     count(metrics, "sent", sent);
     count(metrics, "received", received);
-    let lost = sent.saturating_sub(received);
+    count(metrics, "in_flight", in_flight);
+    let lost = sent.saturating_sub(received + in_flight);
     count(metrics, "lost", lost);
-    put(metrics, prefix, "loss_rate", Unit::Ratio, ratio(lost, sent));
+    put_ratio(metrics, prefix, "loss_rate", lost, sent - in_flight);
     count(metrics, "reordered", reordered);
     let secs = ran.as_secs_f64();
     let goodput = if secs > 0.0 {
@@ -261,11 +355,15 @@ fn cbr_metrics(
     count(metrics, "max_loss_burst", burst);
 }
 
+/// How many 100 ms bins cover `elapsed`.
+fn bins_until(elapsed: Duration) -> usize {
+    usize::try_from(elapsed.as_nanos().div_ceil(STATS_BIN.as_nanos())).unwrap_or(usize::MAX)
+}
+
 /// Plot data: every link direction, in link order, down then up.
 pub(super) fn plots(scenario: &Scenario, report: &RunReport) -> PlotData {
     let mut data = PlotData::default();
-    let bins = usize::try_from(report.elapsed.as_nanos().div_ceil(STATS_BIN.as_nanos()))
-        .unwrap_or(usize::MAX);
+    let bins = bins_until(report.elapsed);
     let per_second = 1.0 / STATS_BIN.as_secs_f64();
     for link in &scenario.links {
         let directions = [

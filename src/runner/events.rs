@@ -152,8 +152,8 @@ fn session_events(log: &mut EventLog, spec: &SessionSpec, probe: &Probe, elapsed
                 );
                 push(s.first_byte, message(client, "first byte"));
                 push(s.finished, message(client, "end of stream"));
-                if let Some(error) = &s.error {
-                    push(s.started, message(client, &format!("error: {error}")));
+                if let Some((at, error)) = &s.error {
+                    push(Some(*at), message(client, &format!("error: {error}")));
                 }
             }
         }

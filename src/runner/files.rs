@@ -23,7 +23,7 @@ pub fn default_report_dir(root: &Path, name: &str, seed: u64) -> PathBuf {
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -71,6 +71,14 @@ pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<ReportFil
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     for (name, svg) in svgs {
         put(name, svg.as_bytes())?;
+    }
+    // Captures of an earlier run in the same directory would otherwise be
+    // mistaken for this run's.
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("capture") && name.ends_with(".pcap") {
+            std::fs::remove_file(entry.path())?;
+        }
     }
     for (i, (host, capture)) in output.captures.iter().enumerate() {
         let name = if i == 0 {

@@ -18,7 +18,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
-pub use files::{default_report_dir, summary_json, write_report, ReportFiles};
+pub use files::{default_report_dir, summary_json, write_atomic, write_report, ReportFiles};
 
 use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
 use crate::net::pcap::CaptureFormat;

@@ -59,8 +59,10 @@ fn install_bulk(
     limit: Option<u64>,
 ) -> Result<Probe, SimError> {
     let (port, stop) = (session.port, session.stop);
+    // Every client may connect at once: the backlog holds them all.
+    let backlog = session.clients.len().max(16);
     harness.app(&session.server, move |net| {
-        bulk_server(net, port, limit, stop)
+        bulk_server(net, port, backlog, limit, stop)
     })?;
     let mut clients = Vec::new();
     for client in &session.clients {

@@ -170,13 +170,27 @@ fn options(
                 Some(it) => payload_size(cx, it, mtu),
                 None => Some(1316),
             };
-            Some(ProtocolOptions::UdpCbr {
-                bitrate: bitrate?,
-                payload: payload?,
-            })
+            let (bitrate, payload) = (bitrate?, payload?);
+            let per_second = bitrate as f64 / (payload as f64 * 8.0);
+            if per_second > MAX_DATAGRAMS_PER_SECOND {
+                cx.error(
+                    rate.span,
+                    format!(
+                        "`bitrate` {} in {payload}-byte datagrams is {per_second:.0} datagrams/s; \
+                         at most {MAX_DATAGRAMS_PER_SECOND:.0} are simulated (raise `payload` or lower `bitrate`)",
+                        crate::metrics::Unit::BitsPerSecond.format(bitrate as f64)
+                    ),
+                );
+                return None;
+            }
+            Some(ProtocolOptions::UdpCbr { bitrate, payload })
         }
     }
 }
+
+/// The most datagrams per second a `udp-cbr` session may send: 10 Gbit/s of
+/// full-sized datagrams, and a bound on the simulation's work per second.
+pub const MAX_DATAGRAMS_PER_SECOND: f64 = 1_000_000.0;
 
 /// `protocol`: one this version runs.
 fn protocol(cx: &mut Ctx, item: Item) -> Option<ProtocolKind> {

@@ -58,15 +58,25 @@ pub struct BulkClientStats {
     pub finished: Option<Duration>,
     /// Application bytes read.
     pub bytes: u64,
-    /// Why the client stopped early, when it did (connect or read error).
-    pub error: Option<String>,
+    /// When the last payload byte was read.
+    pub last_byte: Option<Duration>,
+    /// Why the client stopped early, and when (connect or read error).
+    pub error: Option<(Duration, String)>,
 }
 
-/// Serves bulk data on `port`: every accepted connection gets its own task
-/// that writes until `limit` bytes are sent (then closes its side) or
-/// until simulated time reaches `stop`. Returns when the listener fails.
-pub async fn bulk_server(net: SimNet, port: u16, limit: Option<u64>, stop: Option<Duration>) {
-    let Ok(listener) = net.listen(SocketAddr::from(([0, 0, 0, 0], port)), 16).await else {
+/// Serves bulk data on `port`, with room for `backlog` connections waiting
+/// to be accepted: every accepted connection gets its own task that writes
+/// until `limit` bytes are sent (then closes its side) or until simulated
+/// time reaches `stop`. Returns when the listener fails.
+pub async fn bulk_server(
+    net: SimNet,
+    port: u16,
+    backlog: usize,
+    limit: Option<u64>,
+    stop: Option<Duration>,
+) {
+    let addr = SocketAddr::from(([0, 0, 0, 0], port));
+    let Ok(listener) = net.listen(addr, backlog.max(1)).await else {
         return;
     };
     while let Ok((stream, _)) = listener.accept().await {
@@ -110,7 +120,8 @@ pub async fn bulk_client(
     let mut stream = match connected {
         Ok(stream) => stream,
         Err(e) => {
-            stats.borrow_mut().error = Some(format!("connect to {server}:{port}: {e}"));
+            let message = format!("connect to {server}:{port}: {e}");
+            stats.borrow_mut().error = Some((net.now(), message));
             return;
         }
     };
@@ -125,10 +136,12 @@ pub async fn bulk_client(
             Ok(n) => {
                 let mut s = stats.borrow_mut();
                 s.first_byte.get_or_insert(net.now());
+                s.last_byte = Some(net.now());
                 s.bytes += n as u64;
             }
             Err(e) => {
-                stats.borrow_mut().error = Some(format!("read from {server}:{port}: {e}"));
+                let message = format!("read from {server}:{port}: {e}");
+                stats.borrow_mut().error = Some((net.now(), message));
                 break;
             }
         }
@@ -141,7 +154,7 @@ pub fn run_bulk(spec: &BulkSpec, on_step: impl FnMut(Progress)) -> Result<BulkRe
     let topology = Topology::pair("server", "client", spec.down.clone(), spec.up.clone());
     let stats = Rc::new(RefCell::new(BulkClientStats::default()));
     let mut harness = Harness::new(spec.sim.clone(), topology)?;
-    harness.app("server", |net| bulk_server(net, BULK_PORT, None, None))?;
+    harness.app("server", |net| bulk_server(net, BULK_PORT, 4, None, None))?;
     let client_stats = stats.clone();
     harness.app("client", move |net| {
         bulk_client(net, "server".to_owned(), BULK_PORT, client_stats.clone())

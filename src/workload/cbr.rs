@@ -136,6 +136,15 @@ impl CbrReceiverStats {
         self.last_transit = Some(delay);
     }
 
+    /// True when datagram `seq` arrived.
+    pub fn has(&self, seq: u64) -> bool {
+        usize::try_from(seq).is_ok_and(|i| {
+            self.seen
+                .get(i / 64)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        })
+    }
+
     /// The longest run of consecutive datagrams among the first `sent` that
     /// never arrived.
     pub fn max_loss_burst(&self, sent: u64) -> u64 {
@@ -194,8 +203,9 @@ pub async fn cbr_sender(
             }
         }
         sent.set(sent.get() + 1);
-        tokio::time::sleep_until(start + interval * u32::try_from(seq + 1).unwrap_or(u32::MAX))
-            .await;
+        let next = interval.as_nanos().saturating_mul(u128::from(seq) + 1);
+        let next = Duration::from_nanos(u64::try_from(next).unwrap_or(u64::MAX));
+        tokio::time::sleep_until(start + next).await;
     }
 }
 

@@ -134,11 +134,11 @@ pub(crate) fn percent(cx: &mut Ctx, item: Item) -> Option<f64> {
 pub(crate) fn name<'t>(cx: &mut Ctx, item: Item<'t, '_>, dot: bool) -> Option<&'t str> {
     let text = string(cx, item)?;
     let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || (dot && c == '.');
-    if !text.is_empty() && text.chars().all(ok) {
+    if !text.is_empty() && !text.starts_with('.') && text.chars().all(ok) {
         return Some(text);
     }
     let allowed = if dot {
-        "letters, digits, `-`, `_` and `.`"
+        "letters, digits, `-`, `_` and `.` (not first)"
     } else {
         "letters, digits, `-` and `_`"
     };

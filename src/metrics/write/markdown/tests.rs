@@ -16,7 +16,7 @@ Seed 7 · duration 10.000 s · elapsed 10.000 s · complete · streamsim 0.1.0 �
 
 | metric | value | meaning |
 |---|---:|---|
-| `goodput` | 4.512 Mbit/s | application bytes read × 8 / time since the session started |
+| `goodput` | 4.512 Mbit/s | application bytes read × 8 / time from the session's start to the last client's end of stream (or the end of the run) |
 | `bytes` | 5.379 MiB | application bytes the clients read |
 | `retransmissions` | 12 | segments retransmitted (tshark's count) |
 | `retransmission_rate` | 0.310% | retransmissions / segments |
@@ -26,7 +26,7 @@ Seed 7 · duration 10.000 s · elapsed 10.000 s · complete · streamsim 0.1.0 �
 | metric | value | meaning |
 |---|---:|---|
 | `offered` | 4000 | packets offered to the link |
-| `throughput` | 4.700 Mbit/s | delivered bits / elapsed time |
+| `throughput` | 4.700 Mbit/s | delivered bytes × 8 / elapsed time |
 | `delay_p50` | 26.15 ms | one-way delay of delivered copies, median |
 
 ## Link `up`
@@ -111,9 +111,9 @@ fn a_udp_session_gets_udp_meanings_and_unknown_names_go_last() {
     assert_eq!(
         rows,
         [
-            "| `sent` | 100 | datagrams the server sent |",
+            "| `sent` | 100 | datagrams the server sent, counted once per client |",
             "| `received` | 99 | datagrams the clients received (duplicates excluded) |",
-            "| `goodput` | 2.000 Mbit/s | payload bits received / time the stream ran |",
+            "| `goodput` | 2.000 Mbit/s | payload bits received by all clients / time the stream ran |",
             "| `aaa_new` | 1 |  |",
         ]
     );
@@ -161,7 +161,7 @@ fn catalog_lookup_by_full_name() {
     );
     assert_eq!(
         catalog::meaning("session.x.sent"),
-        Some("datagrams the server sent")
+        Some("datagrams the server sent, counted once per client")
     );
     assert_eq!(catalog::meaning("session.x.nonsense"), None);
     assert_eq!(catalog::meaning("goodput"), None);
