@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::egress_name;
+use super::directions;
 use super::sessions::Probe;
 use crate::metrics::{Cdf, Metric, PlotData, Series, Unit};
 use crate::net::link::{LinkStats, STATS_BIN};
-use crate::scenario::{Scenario, SessionSpec};
+use crate::scenario::{ProtocolOptions, Scenario, SessionSpec};
 use crate::sim::RunReport;
-use crate::workload::{BulkClientStats, CbrReceiverStats};
+use crate::workload::{cbr_interval, BulkClientStats, CbrReceiverStats};
 
 type Metrics = BTreeMap<String, Metric>;
 
@@ -39,15 +39,14 @@ fn put_ratio(metrics: &mut Metrics, prefix: &str, name: &str, part: u64, whole: 
 /// Every metric of the run, by name.
 pub(super) fn metrics(scenario: &Scenario, report: &RunReport, probes: &[Probe]) -> Metrics {
     let mut metrics = Metrics::new();
-    for link in &scenario.links {
-        let directions = [
-            (link.down_id(), egress_name(&link.server, &link.client)),
-            (link.up_id(), egress_name(&link.client, &link.server)),
-        ];
-        for (id, egress) in directions {
-            if let Some(stats) = report.link(&egress) {
-                link_metrics(&mut metrics, &format!("link.{id}"), stats, report.elapsed);
-            }
+    for dir in directions(scenario) {
+        if let Some(stats) = report.link(&dir.egress) {
+            link_metrics(
+                &mut metrics,
+                &format!("link.{}", dir.id),
+                stats,
+                report.elapsed,
+            );
         }
     }
     for (session, probe) in scenario.sessions.iter().zip(probes) {
@@ -284,10 +283,8 @@ impl Stream {
 
 fn session_interval(session: &SessionSpec) -> Duration {
     match session.protocol {
-        crate::scenario::ProtocolOptions::UdpCbr { bitrate, payload } => {
-            Duration::from_secs_f64(payload as f64 * 8.0 / bitrate.max(1) as f64)
-        }
-        crate::scenario::ProtocolOptions::TcpBulk { .. } => Duration::ZERO,
+        ProtocolOptions::UdpCbr { bitrate, payload } => cbr_interval(bitrate, payload),
+        ProtocolOptions::TcpBulk { .. } => Duration::ZERO,
     }
 }
 
@@ -365,35 +362,29 @@ pub(super) fn plots(scenario: &Scenario, report: &RunReport) -> PlotData {
     let mut data = PlotData::default();
     let bins = bins_until(report.elapsed);
     let per_second = 1.0 / STATS_BIN.as_secs_f64();
-    for link in &scenario.links {
-        let directions = [
-            (link.down_id(), egress_name(&link.server, &link.client)),
-            (link.up_id(), egress_name(&link.client, &link.server)),
-        ];
-        for (id, egress) in directions {
-            let Some(stats) = report.link(&egress) else {
-                continue;
-            };
-            let binned = |values: &[u64], scale: f64| -> Vec<f64> {
-                (0..bins)
-                    .map(|i| values.get(i).copied().unwrap_or(0) as f64 * scale)
-                    .collect()
-            };
-            data.throughput_bps.push(Series {
-                label: id.clone(),
-                bin: STATS_BIN,
-                values: binned(&stats.delivered_bytes_bins, 8.0 * per_second),
-            });
-            data.queue_bytes.push(Series {
-                label: id.clone(),
-                bin: STATS_BIN,
-                values: binned(&stats.queue_bytes_bins, 1.0),
-            });
-            data.delay_ms_cdf.push(Cdf {
-                label: id,
-                points: cdf_ms(&stats.delay_us),
-            });
-        }
+    let binned = |values: &[u64], scale: f64| -> Vec<f64> {
+        (0..bins)
+            .map(|i| values.get(i).copied().unwrap_or(0) as f64 * scale)
+            .collect()
+    };
+    for dir in directions(scenario) {
+        let (id, Some(stats)) = (dir.id, report.link(&dir.egress)) else {
+            continue;
+        };
+        data.throughput_bps.push(Series {
+            label: id.clone(),
+            bin: STATS_BIN,
+            values: binned(&stats.delivered_bytes_bins, 8.0 * per_second),
+        });
+        data.queue_bytes.push(Series {
+            label: id.clone(),
+            bin: STATS_BIN,
+            values: binned(&stats.queue_bytes_bins, 1.0),
+        });
+        data.delay_ms_cdf.push(Cdf {
+            label: id,
+            points: cdf_ms(&stats.delay_us),
+        });
     }
     data
 }

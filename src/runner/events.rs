@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::egress_name;
+use super::directions;
 use super::sessions::Probe;
 use crate::metrics::{Event, EventCounts, EventKind, EventLog};
 use crate::net::link::{LinkChange, LinkConfig};
@@ -21,11 +21,11 @@ pub(super) fn collect(
 ) -> (Vec<Event>, EventCounts) {
     let mut log = EventLog::default();
     let elapsed = report.elapsed;
-    let ids = link_ids(scenario);
-    for link in &scenario.links {
-        for (id, config) in [(link.down_id(), &link.down), (link.up_id(), &link.up)] {
-            schedule_events(&mut log, &id, config, elapsed);
-        }
+    // Egress names (`server->client`) to link direction ids (`down`).
+    let mut ids = BTreeMap::new();
+    for dir in directions(scenario) {
+        schedule_events(&mut log, &dir.id, dir.config, elapsed);
+        ids.insert(dir.egress, dir.id);
     }
     for (session, probe) in scenario.sessions.iter().zip(probes) {
         session_events(&mut log, session, probe, elapsed);
@@ -69,16 +69,6 @@ pub(super) fn collect(
         dropped: counts_dropped,
     };
     (events, counts)
-}
-
-/// Egress names (`server->client`) to link direction ids (`down`).
-fn link_ids(scenario: &Scenario) -> BTreeMap<String, String> {
-    let mut ids = BTreeMap::new();
-    for link in &scenario.links {
-        ids.insert(egress_name(&link.server, &link.client), link.down_id());
-        ids.insert(egress_name(&link.client, &link.server), link.up_id());
-    }
-    ids
 }
 
 /// Link changes (with the state the link is in afterwards, in netem words)

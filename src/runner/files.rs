@@ -10,13 +10,6 @@ use std::path::{Path, PathBuf};
 use super::RunOutput;
 use crate::metrics::write::{plots, summary_markdown};
 
-/// The files a report consists of, as written.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReportFiles {
-    /// Every file written, in write order.
-    pub written: Vec<PathBuf>,
-}
-
 /// `reports/<scenario-name>/seed-<n>/` under `root`.
 pub fn default_report_dir(root: &Path, name: &str, seed: u64) -> PathBuf {
     root.join(name).join(format!("seed-{seed}"))
@@ -50,15 +43,9 @@ pub fn summary_json(output: &RunOutput) -> String {
 }
 
 /// Writes the report of `output` into `dir` (created if needed).
-pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<ReportFiles> {
+pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut files = ReportFiles::default();
-    let mut put = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
-        let path = dir.join(name);
-        write_atomic(&path, bytes)?;
-        files.written.push(path);
-        Ok(())
-    };
+    let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes);
     put("summary.json", summary_json(output).as_bytes())?;
     put("summary.md", summary_markdown(&output.summary).as_bytes())?;
     let mut events = String::new();
@@ -88,5 +75,5 @@ pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<ReportFil
         };
         put(&name, capture)?;
     }
-    Ok(files)
+    Ok(())
 }

@@ -18,9 +18,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
-pub use files::{default_report_dir, summary_json, write_atomic, write_report, ReportFiles};
+pub use files::{default_report_dir, summary_json, write_atomic, write_report};
 
 use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
+use crate::net::link::LinkConfig;
 use crate::net::pcap::CaptureFormat;
 use crate::scenario::Scenario;
 use crate::sim::{Harness, LinkSpec, Progress, SimConfig, SimError, Topology};
@@ -154,7 +155,30 @@ fn topology(scenario: &Scenario) -> Result<Topology, SimError> {
     Ok(topology)
 }
 
-/// The egress name the network uses for a link direction: `"<from>-><to>"`.
-fn egress_name(from: &str, to: &str) -> String {
-    format!("{from}->{to}")
+/// One direction of a scenario link, in both vocabularies.
+struct Direction<'s> {
+    /// The scenario's id: `down`, `up`, `<link>.down`, ...
+    id: String,
+    /// The network's egress name: `"<from>-><to>"`.
+    egress: String,
+    /// Its settings.
+    config: &'s LinkConfig,
+}
+
+/// Every link direction of `scenario`, in link order, down then up.
+fn directions(scenario: &Scenario) -> impl Iterator<Item = Direction<'_>> {
+    scenario.links.iter().flat_map(|l| {
+        [
+            Direction {
+                id: l.down_id(),
+                egress: format!("{}->{}", l.server, l.client),
+                config: &l.down,
+            },
+            Direction {
+                id: l.up_id(),
+                egress: format!("{}->{}", l.client, l.server),
+                config: &l.up,
+            },
+        ]
+    })
 }

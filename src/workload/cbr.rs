@@ -150,18 +150,17 @@ impl CbrReceiverStats {
     pub fn max_loss_burst(&self, sent: u64) -> u64 {
         let (mut longest, mut run) = (0u64, 0u64);
         for seq in 0..sent {
-            let Ok(index) = usize::try_from(seq) else {
-                break;
-            };
-            let got = self
-                .seen
-                .get(index / 64)
-                .is_some_and(|w| w & (1 << (index % 64)) != 0);
-            run = if got { 0 } else { run + 1 };
+            run = if self.has(seq) { 0 } else { run + 1 };
             longest = longest.max(run);
         }
         longest
     }
+}
+
+/// Time between datagrams of `payload` bytes (at least the 16-byte header)
+/// sent at `bitrate_bps`.
+pub fn cbr_interval(bitrate_bps: u64, payload: usize) -> Duration {
+    Duration::from_secs_f64(payload.max(HEADER) as f64 * 8.0 / bitrate_bps.max(1) as f64)
 }
 
 /// Sends a constant-bit-rate stream of `payload`-byte datagrams at
@@ -178,7 +177,7 @@ pub async fn cbr_sender(
     sent: Rc<Cell<u64>>,
 ) {
     let payload = payload.max(HEADER);
-    let interval = Duration::from_secs_f64(payload as f64 * 8.0 / bitrate_bps.max(1) as f64);
+    let interval = cbr_interval(bitrate_bps, payload);
     let Ok(socket) = net.bind_udp(SocketAddr::from(([0, 0, 0, 0], 0))).await else {
         return;
     };

@@ -12,5 +12,6 @@ pub use bulk::{
     bulk_client, bulk_server, ns3_tcp, run_bulk, BulkClientStats, BulkResult, BulkSpec, BULK_PORT,
 };
 pub use cbr::{
-    cbr_receiver, cbr_sender, default_stop, run_cbr, CbrReceiverStats, CbrResult, CbrSpec, CBR_PORT,
+    cbr_interval, cbr_receiver, cbr_sender, default_stop, run_cbr, CbrReceiverStats, CbrResult,
+    CbrSpec, CBR_PORT,
 };
