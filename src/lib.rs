@@ -22,8 +22,14 @@
 //! * [`scenario`]: scenario files: the TOML schema, units (`"40ms"`,
 //!   `"5mbit"`, `"64KiB"`, `"1%"`), and validation that reports every error
 //!   with file, line and column before a run starts.
-//! * [`workload`]: transport-level sessions (TCP bulk, UDP constant bit rate)
-//!   used by the fidelity tests, the benchmark and the demo.
+//! * [`proto`]: the protocols (UDP/TS, TCP bulk, UDP CBR, …), each a sans-IO
+//!   core and a driver over [`net::Net`], plugged in through one registry.
+//! * [`metrics`]: the catalog, the per-session recorder, the event log, the
+//!   summary and its writers.
+//! * [`runner`]: one way to run a scenario: build the network, install each
+//!   session through its protocol, run, summarise.
+//! * [`workload`]: transport scenarios in one call (TCP bulk, UDP constant
+//!   bit rate), used by the fidelity tests and the benchmark.
 //!
 //! ## Determinism
 //!
@@ -52,6 +58,7 @@ pub mod cli;
 pub mod media;
 pub mod metrics;
 pub mod net;
+pub mod proto;
 pub mod runner;
 pub mod scenario;
 pub mod sim;

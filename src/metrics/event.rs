@@ -47,6 +47,15 @@ pub enum EventKind {
         /// What it was (`"connected"`, `"first byte"`, `"DESCRIBE"`, ...).
         message: String,
     },
+    /// A session's host failed to do its part; the session failed.
+    SessionError {
+        /// Session name.
+        session: String,
+        /// The host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A link dropped a packet.
     PacketDrop {
         /// Link direction id (`down`, `up`, `<link>.down`, ...).
