@@ -22,6 +22,9 @@
 //! * [`scenario`]: scenario files: the TOML schema, units (`"40ms"`,
 //!   `"5mbit"`, `"64KiB"`, `"1%"`), and validation that reports every error
 //!   with file, line and column before a run starts.
+//! * [`player`]: the one player model every protocol hands its access
+//!   units to (sans-IO): live or buffered playout, the decode chain, and
+//!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
 //! * [`workload`]: transport-level sessions (TCP bulk, UDP constant bit rate)
 //!   used by the fidelity tests, the benchmark and the demo.
 //!
@@ -52,6 +55,7 @@ pub mod cli;
 pub mod media;
 pub mod metrics;
 pub mod net;
+pub mod player;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
