@@ -30,6 +30,9 @@
 //!   session through its protocol, run, summarise.
 //! * [`workload`]: transport scenarios in one call (TCP bulk, UDP constant
 //!   bit rate), used by the fidelity tests and the benchmark.
+//! * [`player`]: the one player model every protocol hands its access
+//!   units to (sans-IO): live or buffered playout, the decode chain, and
+//!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
 //!
 //! ## Determinism
 //!
@@ -58,6 +61,7 @@ pub mod cli;
 pub mod media;
 pub mod metrics;
 pub mod net;
+pub mod player;
 pub mod proto;
 pub mod runner;
 pub mod scenario;

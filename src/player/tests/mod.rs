@@ -1,0 +1,1 @@
+//! Player tests: hand-built arrival sequences with exact expectations.
