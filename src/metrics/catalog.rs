@@ -136,8 +136,28 @@ pub const QOE_METRICS: &[MetricDef] = &[
     def("frames_lost", Unit::Count, "video frames that never arrived whole"),
     def("frames_undecodable", Unit::Count, "video frames that arrived but reference a lost or broken frame (until the next keyframe)"),
     def("frames_before_start", Unit::Count, "units received before the first keyframe a client joined on (not counted above)"),
-    def("media_bitrate", Unit::BitsPerSecond, "media bytes received × 8 / time from the first to the last unit received, averaged over clients"),
+    def("media_bitrate", Unit::BitsPerSecond, "media bytes received × 8 / time from the client's start to the end of the run, mean over clients"),
     def("decode_errors", Unit::Count, "presented frames the real decoder could not decode (decode_check)"),
     def("psnr_mean", Unit::Decibels, "Y-PSNR of decoded presented frames against the source, mean (decode_check)"),
     def("psnr_p5", Unit::Decibels, "Y-PSNR, 5th percentile (decode_check)"),
 ];
+
+/// `a` followed by `b`, as one table: a protocol's table is the shared
+/// [`QOE_METRICS`] followed by its own, built at compile time
+/// (`const T: [MetricDef; N] = join(QOE_METRICS, OWN)`, `N` the sum of the
+/// lengths; a wrong `N` fails the build).
+pub const fn join<const N: usize>(a: &[MetricDef], b: &[MetricDef]) -> [MetricDef; N] {
+    assert!(a.len() + b.len() == N, "N must be the sum of the lengths");
+    let mut out = [def("", Unit::Count, ""); N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[a.len() + j] = b[j];
+        j += 1;
+    }
+    out
+}

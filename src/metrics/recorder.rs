@@ -405,7 +405,9 @@ mod tests {
         assert!(!m.contains_key("session.tv.latency_p50"));
         startup.set(0.25);
         latency.record(Duration::from_millis(200));
-        latency.record(Duration::from_millis(400));
+        let mut other = Hdr::<u64>::new(3).unwrap();
+        other.record(400_000).unwrap();
+        latency.add(&other);
         let m = rec.metrics();
         assert_eq!(m["session.tv.startup"].value, 0.25);
         assert_eq!(m["session.tv.startup"].unit, Unit::Seconds);

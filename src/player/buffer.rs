@@ -53,9 +53,14 @@ pub(super) struct Frame {
 pub(super) enum Slot {
     Arrived(Frame),
     /// Revealed by a gap (or a damaged unit); pts and media are estimates.
-    Missing { pts: i64, media: Duration },
+    Missing {
+        pts: i64,
+        media: Duration,
+    },
     /// Booked lost or late; breaks the decode chain when the decoder passes.
-    Gone { outcome: Outcome },
+    Gone {
+        outcome: Outcome,
+    },
 }
 
 /// What an arriving dts means, before timing is considered.
@@ -117,12 +122,6 @@ pub(super) fn shift(media: Duration, ticks: i128, timescale: u32) -> Duration {
 }
 
 impl Buffer {
-    /// How many slots are held.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
     /// The earliest entry of the presentation queue: `(media, dts)`.
     pub fn first(&self) -> Option<(Duration, i64)> {
         self.queue.first().copied()
@@ -142,9 +141,10 @@ impl Buffer {
     /// slot whose estimated dts is off the true one.
     pub fn known(&self, dts: i64, tolerance: i64) -> Known {
         match self.slots.get(&dts) {
-            Some(Slot::Arrived(_)) | Some(Slot::Gone { outcome: Outcome::Late }) => {
-                return Known::Duplicate
-            }
+            Some(Slot::Arrived(_))
+            | Some(Slot::Gone {
+                outcome: Outcome::Late,
+            }) => return Known::Duplicate,
             Some(Slot::Gone { .. }) => return Known::WasLost,
             Some(Slot::Missing { .. }) => return Known::Fills(dts),
             None => {}
@@ -154,7 +154,10 @@ impl Buffer {
                 Some(Outcome::Lost) => Known::WasLost,
                 Some(_) => Known::Duplicate,
                 None if self.history.len() >= HISTORY_CAP
-                    && self.history.first_key_value().is_some_and(|(&k, _)| dts < k) =>
+                    && self
+                        .history
+                        .first_key_value()
+                        .is_some_and(|(&k, _)| dts < k) =>
                 {
                     Known::Stale
                 }
@@ -164,9 +167,10 @@ impl Buffer {
         if self.max_dts.is_some_and(|m| dts < m) {
             let lo = dts.saturating_sub(tolerance);
             let hi = dts.saturating_add(tolerance);
-            let near = self.slots.range(lo..=hi).find_map(|(&k, s)| {
-                matches!(s, Slot::Missing { .. }).then_some(k)
-            });
+            let near = self
+                .slots
+                .range(lo..=hi)
+                .find_map(|(&k, s)| matches!(s, Slot::Missing { .. }).then_some(k));
             if let Some(k) = near {
                 return Known::Fills(k);
             }

@@ -82,7 +82,8 @@ impl Default for QoeStats {
             frames_lost: 0,
             frames_undecodable: 0,
             frames_before_start: 0,
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+            latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("1 µs to 1 h at 3 significant digits is valid"),
             media_bytes: 0,
             audio_units_lost: 0,
             units_ignored: 0,
@@ -133,7 +134,12 @@ pub(super) struct Bins {
 impl Bins {
     pub fn new(start: Duration) -> Bins {
         let first = bin_of(start);
-        Bins { first, next_sample: first, bytes: None, latency: None }
+        Bins {
+            first,
+            next_sample: first,
+            bytes: None,
+            latency: None,
+        }
     }
 
     /// The ends of bins reached by `now` whose buffer level is not yet
@@ -210,7 +216,11 @@ impl Bins {
     /// Closes the open bins at the end of the run `now`.
     pub fn finish(&mut self, now: Duration, stats: &mut QoeStats) {
         let last = bin_of(now).max(self.first);
-        let close = if bin_start(last) < now { last + 1 } else { last };
+        let close = if bin_start(last) < now {
+            last + 1
+        } else {
+            last
+        };
         self.roll_bytes(close, stats);
         self.bytes = None;
         if let Some(bin) = self.latency.take() {

@@ -57,6 +57,7 @@ pub mod live;
 pub mod options;
 pub mod tcp_bulk;
 pub mod udp_cbr;
+pub mod udp_ts;
 
 use std::fmt;
 use std::time::Duration;
@@ -68,7 +69,7 @@ use crate::metrics::{MetricDef, Recorder, RecorderError};
 use crate::sim::{Harness, RunReport, SimError};
 
 /// Every protocol this version runs, in the order the docs list them.
-pub static PROTOCOLS: &[&Protocol] = &[&tcp_bulk::PROTOCOL, &udp_cbr::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[&udp_ts::PROTOCOL, &tcp_bulk::PROTOCOL, &udp_cbr::PROTOCOL];
 
 /// The protocol called `name` in scenario files.
 pub fn find(name: &str) -> Option<&'static Protocol> {
