@@ -8,6 +8,8 @@
 //!   retransmissions;
 //! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
 //!   time, and the driver task that moves frames over turmoil;
+//! * [`tcp`]: our own sans-IO TCP (SACK, RACK-TLP, PRR, Reno/NewReno/CUBIC,
+//!   Linux-like and ns-3 profiles), not yet behind the stack;
 //! * [`pcap`] and [`flows`]: what a NIC captures and counts;
 //! * [`api`], [`SimNet`], [`TokioNet`]: one API, a simulated and a live world.
 
@@ -19,6 +21,7 @@ pub mod pcap;
 mod sim_net;
 mod sockets;
 pub mod stack;
+pub mod tcp;
 mod tokio_net;
 
 pub use api::{Net, NetListener, NetStream, NetUdp};
