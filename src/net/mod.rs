@@ -8,6 +8,8 @@
 //!   retransmissions;
 //! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
 //!   time, and the driver task that moves frames over turmoil;
+//! * [`tcp`]: our own sans-IO TCP (SACK, RACK-TLP, PRR, Reno/NewReno/CUBIC,
+//!   Linux-like and ns-3 profiles), not yet behind the stack;
 //! * [`pcap`] and [`flows`]: what a NIC captures and counts;
 //! * [`clock`]: a simulated host's clock (simulated time with sub-millisecond
 //!   precision over tokio's paused 1 ms timers);
@@ -23,6 +25,7 @@ pub mod pcap;
 mod sim_net;
 mod sockets;
 pub mod stack;
+pub mod tcp;
 mod tokio_net;
 
 pub use api::{Net, NetListener, NetStream, NetUdp};

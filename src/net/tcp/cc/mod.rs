@@ -1,0 +1,104 @@
+//! Congestion control behind a small trait: Reno/NewReno and CUBIC, with
+//! HyStart++ as an option of slow start.
+//!
+//! A controller owns `cwnd` and `ssthresh` in bytes. The connection tells it
+//! about ACKs outside recovery ([`CongestionControl::on_ack`]), about a
+//! congestion event when recovery starts ([`CongestionControl::on_congestion`],
+//! which sets `ssthresh` and leaves `cwnd` to the recovery algorithm), about
+//! the end of recovery and about retransmission timeouts. During recovery the
+//! connection sets `cwnd` itself (PRR, RFC 6937) through
+//! [`CongestionControl::set_cwnd`]. NewReno differs from Reno only in how
+//! recovery ends, which the connection decides; both use [`Reno`] here.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+mod cubic;
+mod hystart;
+mod reno;
+
+pub use self::cubic::Cubic;
+pub use self::hystart::HyStart;
+pub use self::reno::Reno;
+
+use super::config::{CongestionKind, TcpConfig};
+
+/// What one ACK told the sender.
+#[derive(Clone, Copy, Debug)]
+pub struct AckSample {
+    /// When the ACK arrived.
+    pub now: Duration,
+    /// Bytes newly delivered (cumulatively acknowledged or SACKed).
+    pub acked: u64,
+    /// The RTT sample this ACK gave, if any.
+    pub rtt: Option<Duration>,
+    /// The smoothed RTT, if known.
+    pub srtt: Option<Duration>,
+    /// The smallest RTT seen, if known.
+    pub min_rtt: Option<Duration>,
+    /// The cumulative ACK after this one, as a send offset.
+    pub snd_una: u64,
+    /// The highest send offset transmitted so far.
+    pub snd_max: u64,
+}
+
+/// A congestion controller.
+pub trait CongestionControl: Debug {
+    /// The congestion window, in bytes.
+    fn cwnd(&self) -> u64;
+    /// The slow-start threshold, in bytes (`u64::MAX` before any loss).
+    fn ssthresh(&self) -> u64;
+    /// An ACK outside loss recovery.
+    fn on_ack(&mut self, ack: &AckSample);
+    /// A loss was detected and recovery starts with `flight` bytes
+    /// outstanding: sets `ssthresh`.
+    fn on_congestion(&mut self, now: Duration, flight: u64);
+    /// Recovery ended: `cwnd` becomes `ssthresh`.
+    fn on_recovery_end(&mut self, now: Duration);
+    /// The retransmission timer expired with `flight` bytes outstanding:
+    /// `ssthresh` as for a congestion event, `cwnd` one segment.
+    fn on_timeout(&mut self, now: Duration, flight: u64);
+    /// Sets `cwnd` (PRR during recovery), at least one segment.
+    fn set_cwnd(&mut self, cwnd: u64);
+    /// The controller's name.
+    fn name(&self) -> &'static str;
+}
+
+/// A controller as `config` selects, for segments of `mss` bytes.
+pub fn new_controller(config: &TcpConfig, mss: u64) -> Box<dyn CongestionControl> {
+    let initial = u64::from(config.initial_window.max(1)) * mss;
+    let hystart = config.hystart.then(HyStart::default);
+    match config.congestion {
+        CongestionKind::Reno | CongestionKind::NewReno => {
+            Box::new(Reno::new(mss, initial, hystart))
+        }
+        CongestionKind::Cubic => Box::new(Cubic::new(mss, initial, hystart)),
+    }
+}
+
+/// The part of slow start every controller shares: grow by what was
+/// acknowledged, a quarter of that in HyStart++'s conservative phase, and
+/// leave slow start when HyStart++ says so. Returns bytes not used for
+/// slow-start growth (to be used in congestion avoidance).
+fn slow_start(
+    cwnd: &mut u64,
+    ssthresh: &mut u64,
+    hystart: &mut Option<HyStart>,
+    ack: &AckSample,
+) -> u64 {
+    let mut divisor = 1;
+    if let Some(h) = hystart {
+        match h.on_ack(ack) {
+            hystart::Phase::SlowStart => {}
+            hystart::Phase::Conservative => divisor = hystart::CSS_GROWTH_DIVISOR,
+            hystart::Phase::Exit => {
+                *ssthresh = *cwnd;
+                return ack.acked;
+            }
+        }
+    }
+    let room = ssthresh.saturating_sub(*cwnd);
+    let grow = (ack.acked / divisor).min(room);
+    *cwnd += grow;
+    ack.acked.saturating_sub(grow * divisor)
+}

@@ -1,0 +1,111 @@
+//! Reno's window (RFC 5681): slow start, then one segment per window of
+//! acknowledged bytes; half the flight on a congestion event.
+
+use std::time::Duration;
+
+use super::{slow_start, AckSample, CongestionControl, HyStart};
+
+/// Reno / NewReno congestion control.
+#[derive(Clone, Debug)]
+pub struct Reno {
+    mss: u64,
+    cwnd: u64,
+    ssthresh: u64,
+    /// Bytes acknowledged in congestion avoidance since `cwnd` last grew.
+    acked_in_ca: u64,
+    hystart: Option<HyStart>,
+}
+
+impl Reno {
+    /// Reno with an initial window of `initial` bytes.
+    pub fn new(mss: u64, initial: u64, hystart: Option<HyStart>) -> Reno {
+        Reno {
+            mss,
+            cwnd: initial.max(mss),
+            ssthresh: u64::MAX,
+            acked_in_ca: 0,
+            hystart,
+        }
+    }
+}
+
+impl CongestionControl for Reno {
+    fn cwnd(&self) -> u64 {
+        self.cwnd
+    }
+
+    fn ssthresh(&self) -> u64 {
+        self.ssthresh
+    }
+
+    fn on_ack(&mut self, ack: &AckSample) {
+        let mut acked = ack.acked;
+        if self.cwnd < self.ssthresh {
+            acked = slow_start(&mut self.cwnd, &mut self.ssthresh, &mut self.hystart, ack);
+        }
+        if self.cwnd >= self.ssthresh && acked > 0 {
+            self.acked_in_ca += acked;
+            if self.acked_in_ca >= self.cwnd {
+                self.acked_in_ca -= self.cwnd;
+                self.cwnd += self.mss;
+            }
+        }
+    }
+
+    fn on_congestion(&mut self, _now: Duration, flight: u64) {
+        self.ssthresh = (flight / 2).max(2 * self.mss);
+        self.acked_in_ca = 0;
+    }
+
+    fn on_recovery_end(&mut self, _now: Duration) {
+        self.cwnd = self.ssthresh.max(self.mss);
+    }
+
+    fn on_timeout(&mut self, now: Duration, flight: u64) {
+        self.on_congestion(now, flight);
+        self.cwnd = self.mss;
+    }
+
+    fn set_cwnd(&mut self, cwnd: u64) {
+        self.cwnd = cwnd.max(self.mss);
+    }
+
+    fn name(&self) -> &'static str {
+        "reno"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(acked: u64) -> AckSample {
+        AckSample {
+            now: Duration::ZERO,
+            acked,
+            rtt: None,
+            srtt: None,
+            min_rtt: None,
+            snd_una: 0,
+            snd_max: 0,
+        }
+    }
+
+    #[test]
+    fn slow_start_then_linear_growth() {
+        let mut reno = Reno::new(1000, 10_000, None);
+        reno.on_ack(&ack(2000));
+        assert_eq!(reno.cwnd(), 12_000);
+        reno.on_congestion(Duration::ZERO, 12_000);
+        reno.on_recovery_end(Duration::ZERO);
+        assert_eq!((reno.cwnd(), reno.ssthresh()), (6000, 6000));
+        for _ in 0..6 {
+            reno.on_ack(&ack(1000));
+        }
+        assert_eq!(reno.cwnd(), 7000, "one segment per window acknowledged");
+        reno.on_timeout(Duration::ZERO, 7000);
+        assert_eq!((reno.cwnd(), reno.ssthresh()), (1000, 3500));
+        reno.on_congestion(Duration::ZERO, 1000);
+        assert_eq!(reno.ssthresh(), 2000, "never below two segments");
+    }
+}

@@ -1,0 +1,5 @@
+//! Core tests with no runtime: hand-built segment sequences, one behaviour
+//! per test, and a two-endpoint harness stepping simulated time.
+
+mod pair;
+mod transfer;

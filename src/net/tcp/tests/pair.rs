@@ -1,0 +1,141 @@
+//! A two-endpoint harness: segments cross an in-memory path with a fixed
+//! one-way delay, a seeded drop function may lose them, and time jumps to
+//! the earliest event (a delivery or a connection timer).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::net::tcp::config::TcpConfig;
+use crate::net::tcp::conn::{Connection, Segment};
+use crate::net::tcp::seq::SeqNum;
+use crate::net::tcp::wire::TcpRepr;
+
+/// Which endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// Decides whether a segment travelling from `Side` is dropped.
+pub type DropFn = Box<dyn FnMut(Side, &Segment) -> bool>;
+
+/// A small deterministic PRNG (SplitMix64) for drop decisions and fuzzing.
+#[derive(Clone, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+/// Two connections joined by a path.
+pub struct Pair {
+    pub now: Duration,
+    pub client: Connection,
+    pub server: Connection,
+    pub delay: Duration,
+    /// In flight: (arrival time, towards which side, segment).
+    wire: VecDeque<(Duration, Side, Segment)>,
+    pub drop: DropFn,
+    /// Every segment sent, with its time and direction.
+    pub log: Vec<(Duration, Side, Segment)>,
+    pub keep_log: bool,
+}
+
+impl Pair {
+    /// A client connecting to a listening server with the given configs.
+    pub fn new(client: TcpConfig, server: TcpConfig, delay: Duration, isn: (u32, u32)) -> Pair {
+        let now = Duration::ZERO;
+        Pair {
+            now,
+            client: Connection::connect(now, client, 40_000, 80, SeqNum(isn.0)),
+            server: Connection::listen(server, 80, SeqNum(isn.1)),
+            delay,
+            wire: VecDeque::new(),
+            drop: Box::new(|_, _| false),
+            log: Vec::new(),
+            keep_log: false,
+        }
+    }
+
+    fn conn(&mut self, side: Side) -> &mut Connection {
+        match side {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        }
+    }
+
+    /// Moves every segment both sides want to send onto the wire.
+    pub fn flush(&mut self) {
+        for side in [Side::Client, Side::Server] {
+            let now = self.now;
+            while let Some(seg) = self.conn(side).poll_transmit(now) {
+                if self.keep_log {
+                    self.log.push((self.now, side, seg.clone()));
+                }
+                if (self.drop)(side, &seg) {
+                    continue;
+                }
+                let to = match side {
+                    Side::Client => Side::Server,
+                    Side::Server => Side::Client,
+                };
+                // Emit and parse again: the bytes on the wire are what counts.
+                let bytes =
+                    seg.header
+                        .to_bytes(&seg.payload, [10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+                let repr =
+                    TcpRepr::parse(&bytes, Some(([10, 0, 0, 1].into(), [10, 0, 0, 2].into())))
+                        .expect("our own segments parse");
+                let seg = Segment {
+                    header: repr.header,
+                    payload: repr.payload.to_vec(),
+                };
+                self.wire.push_back((self.now + self.delay, to, seg));
+            }
+        }
+    }
+
+    /// The earliest pending event, if any.
+    fn next_event(&self) -> Option<Duration> {
+        let wire = self.wire.front().map(|(t, _, _)| *t);
+        [wire, self.client.poll_timeout(), self.server.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Advances to the next event and handles it; false when nothing is left.
+    pub fn step(&mut self) -> bool {
+        self.flush();
+        let Some(at) = self.next_event() else {
+            return false;
+        };
+        self.now = self.now.max(at);
+        while self.wire.front().is_some_and(|(t, _, _)| *t <= self.now) {
+            let (_, to, seg) = self.wire.pop_front().expect("front exists");
+            let now = self.now;
+            self.conn(to).handle_segment(now, &seg.repr());
+        }
+        let now = self.now;
+        if self.client.poll_timeout().is_some_and(|t| t <= now) {
+            self.client.handle_timeout(now);
+        }
+        if self.server.poll_timeout().is_some_and(|t| t <= now) {
+            self.server.handle_timeout(now);
+        }
+        self.flush();
+        true
+    }
+}
