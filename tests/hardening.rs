@@ -1,0 +1,198 @@
+//! Regressions of the hardening issue: each reproduction a careless or
+//! hostile user found, and the exact message they now see, before any
+//! simulation work.
+
+use std::path::Path;
+
+use streamsim::scenario::{load, parse_str};
+
+/// The diagnostics `validate` prints for `text`.
+fn errors(text: &str) -> String {
+    match parse_str("t.toml", text, Path::new("tests")) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(d) => d.to_string(),
+    }
+}
+
+fn rejects(text: &str, expected: &str) {
+    assert_eq!(errors(text), expected, "for:\n{text}");
+}
+
+#[test]
+fn item1_a_run_shorter_than_two_ticks_is_refused() {
+    rejects(
+        "name = \"a\"\nduration = \"500us\"\n",
+        "t.toml:2:12: `duration` (500us) must be at least two ticks (tick 1ms): hosts start one tick in, so a shorter run runs nothing
+   2 | duration = \"500us\"
+     |            ^^^^^^^
+
+1 error in t.toml",
+    );
+    rejects(
+        "name = \"c\"\nduration = \"1s\"\ntick = \"1s\"\n",
+        "t.toml:3:8: `duration` (1s) must be at least two ticks (tick 1s): hosts start one tick in, so a shorter run runs nothing
+   3 | tick = \"1s\"
+     |        ^^^^
+
+1 error in t.toml",
+    );
+    rejects(
+        "name = \"c\"\nduration = \"5s\"\ntick = \"5s\"\n",
+        "t.toml:3:8: `tick` is 5s; at most 1s (timers and packets move in ticks)
+   3 | tick = \"5s\"
+     |        ^^^^
+
+1 error in t.toml",
+    );
+}
+
+#[test]
+fn item1_a_name_too_long_for_a_directory_is_refused() {
+    let text = format!("name = \"{}\"\nduration = \"1s\"\n", "x".repeat(300));
+    let shown = "x".repeat(112);
+    let carets = "^".repeat(113);
+    rejects(
+        &text,
+        &format!(
+            "t.toml:1:8: `name` is 300 characters long; a name has at most 100 (names become file names)
+   1 | name = \"{shown}…
+     |        {carets}
+
+1 error in t.toml"
+        ),
+    );
+}
+
+#[test]
+fn item2_values_that_make_no_physical_sense() {
+    rejects(
+        "name = \"d\"
+duration = \"1s\"
+[network]
+rate = \"10mbit\"
+rate_overhead = -1500
+loss = 1
+queue = { packets = 4294967295 }
+",
+        "t.toml:5:17: `rate_overhead` must be between 0 and 1000 bytes per packet, found -1500: a negative overhead would let the link carry more than its rate
+   5 | rate_overhead = -1500
+     |                 ^^^^^
+
+t.toml:6:8: `loss` = 1 is ambiguous: write \"100%\" for every packet or \"1%\" for one in a hundred
+   6 | loss = 1
+     |        ^
+
+t.toml:7:21: a queue of 4294967295 packets is more than the 100000 accepted: no router buffers that much (10 Gbit/s × 100 ms is about 83,000 packets), and every queued packet is held in memory
+   7 | queue = { packets = 4294967295 }
+     |                     ^^^^^^^^^^
+
+3 errors in t.toml",
+    );
+    rejects(
+        "name = \"e\"\nduration = \"1s\"\n[network]\nnetem = \"rate 1kbit 5000\"\n",
+        "t.toml:4:9: `rate_overhead` must be between 0 and 1000 bytes per packet, found 5000: more than any link layer's framing (Ethernet adds 38)
+   4 | netem = \"rate 1kbit 5000\"
+     |         ^^^^^^^^^^^^^^^^^
+
+1 error in t.toml",
+    );
+}
+
+#[test]
+fn item2_tcp_buffers_beyond_what_a_host_holds() {
+    rejects(
+        "name = \"b\"
+duration = \"1s\"
+[topology]
+clients = 3
+[tcp]
+buffer = \"1GiB\"
+[[session]]
+protocol = \"tcp-bulk\"
+",
+        "t.toml:6:10: `buffer` is larger than the 64MiB accepted (the bandwidth-delay product of 10 Gbit/s over a 50 ms round trip); every buffer is allocated in full
+   6 | buffer = \"1GiB\"
+     |          ^^^^^^
+
+1 error in t.toml",
+    );
+    rejects(
+        "name = \"b\"
+duration = \"1s\"
+[topology]
+clients = 20
+[tcp]
+buffer = \"64MiB\"
+[[session]]
+protocol = \"tcp-bulk\"
+",
+        "t.toml:7:3: the TCP buffers of this run take 5120 MiB (20 connections × 2 ends × 128 MiB), more than the 2048 MiB accepted; set a smaller `buffer` in [tcp]
+   7 | [[session]]
+     |   ^^^^^^^
+
+1 error in t.toml",
+    );
+}
+
+#[test]
+fn item8_a_device_as_trace_or_scenario_is_refused() {
+    rejects(
+        "name = \"z\"\nduration = \"1s\"\n[network]\ntrace = \"/dev/zero\"\n",
+        "t.toml:4:9: trace file \"/dev/zero\" is not a regular file (a device, FIFO or socket)
+   4 | trace = \"/dev/zero\"
+     |         ^^^^^^^^^^^
+
+1 error in t.toml",
+    );
+    let d = load(Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(
+        d.to_string(),
+        "/dev/zero: the scenario file is not a regular file (a device, FIFO or socket)\n\n1 error in /dev/zero"
+    );
+}
+
+#[test]
+fn item8_invalid_utf8_has_a_place() {
+    let dir = std::env::temp_dir().join(format!("streamsim-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("u.toml");
+    std::fs::write(
+        &file,
+        b"name = \"u\"\nduration = \"1s\"\ndescription = \"caf\xe9 ok\"\n",
+    )
+    .unwrap();
+    let d = load(&file).unwrap_err().to_string();
+    let shown = file.display();
+    assert_eq!(
+        d,
+        format!(
+            "{shown}:3:19: invalid UTF-8 (byte 0xe9); a scenario file is UTF-8 text
+   3 | description = \"caf\u{fffd} ok\"
+     |                   ^
+
+1 error in {shown}"
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn item8_a_huge_invalid_value_gives_a_short_message() {
+    let value = "x".repeat(10_000_000);
+    let text = format!("name = \"v\"\nduration = \"1s\"\n[network]\nloss = \"{value}\"\n");
+    let d = errors(&text);
+    assert!(d.len() < 1000, "{} bytes of errors", d.len());
+    let word = "x".repeat(59);
+    let line = "x".repeat(112);
+    let carets = "^".repeat(113);
+    assert_eq!(
+        d,
+        format!(
+            "t.toml:4:8: \"{word}…\" is not a percentage; write \"1%\", \"0.5%\" or a fraction such as 0.01
+   4 | loss = \"{line}…
+     |        {carets}
+
+1 error in t.toml"
+        )
+    );
+}
