@@ -196,3 +196,65 @@ fn item8_a_huge_invalid_value_gives_a_short_message() {
         )
     );
 }
+
+/// Runs `text` in-process and returns its metrics.
+fn run_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    let scenario = parse_str("t.toml", text, Path::new("tests")).expect("valid");
+    let options = streamsim::runner::RunOptions::default();
+    let output = streamsim::runner::run_scenario(&scenario, "", &options, |_| {}, || false)
+        .expect("the run completes");
+    output
+        .summary
+        .metrics
+        .into_iter()
+        .map(|(k, m)| (k, m.value))
+        .collect()
+}
+
+#[test]
+fn item3_link_metrics_count_what_arrived_by_the_end() {
+    // 100 Mbit/s offered to a 1 Mbit/s link for 2 s: about 185 packets get
+    // through; the rest wait in the queue when the run ends.
+    let m = run_metrics(
+        "name = \"l1\"
+duration = \"2s\"
+[network.down]
+rate = \"1mbit\"
+queue = { packets = 100000 }
+[[session]]
+protocol = \"udp-cbr\"
+bitrate = \"100mbit\"
+stop = \"2s\"
+",
+    );
+    let get = |k: &str| m[&format!("link.down.{k}")];
+    assert_eq!(
+        (get("offered"), get("delivered"), get("in_queue_at_end")),
+        (18978.0, 185.0, 18793.0)
+    );
+    assert_eq!(get("in_flight_at_end"), 0.0);
+    assert_eq!(get("delivered"), m["session.udp-cbr.received"]);
+    // Delays of delivered packets only: at most the 2 s run.
+    assert!(get("delay_max") < 2.0, "{}", get("delay_max"));
+    // A 1 kbit/s link: one 1028-byte packet gets through in 10 s, eight
+    // wait, and nothing was dropped.
+    let m = run_metrics(
+        "name = \"l2\"
+duration = \"10s\"
+[network.down]
+rate = \"1kbit\"
+delay = \"10ms\"
+[[session]]
+protocol = \"udp-cbr\"
+bitrate = \"8kbit\"
+payload = 1000
+stop = \"9s\"
+",
+    );
+    let get = |k: &str| m[&format!("link.down.{k}")];
+    assert_eq!(
+        (get("offered"), get("delivered"), get("in_queue_at_end")),
+        (9.0, 1.0, 8.0)
+    );
+    assert_eq!((get("dropped"), get("loss_rate")), (0.0, 0.0));
+}
