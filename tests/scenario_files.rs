@@ -774,6 +774,11 @@ fn the_minimal_scenario_takes_the_defaults() {
             packets: Some(1000),
             ..QueueLimits::default()
         },
+        // Without `rate`, a link is a LAN.
+        rate: Some(Rate {
+            bits_per_sec: 100_000_000,
+            overhead: 0,
+        }),
         ..LinkConfig::default()
     };
     assert_eq!(s.name, "min");
@@ -869,7 +874,11 @@ bitrate = \"2mbit\"
                 overhead: 0
             })
         );
-        assert_eq!(link.up.rate, None);
+        let lan = Rate {
+            bits_per_sec: streamsim::scenario::DEFAULT_RATE,
+            overhead: 0,
+        };
+        assert_eq!(link.up.rate, Some(lan));
         let outages = if link.name == "client-2" {
             vec![Outage {
                 start: secs(5),

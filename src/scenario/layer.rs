@@ -92,19 +92,24 @@ impl Layer {
         self.outages.extend_from_slice(&top.outages);
     }
 
-    /// The settings of a link direction with this layer on top of an ideal
-    /// link with netem's default queue. Outages are sorted by start.
+    /// The settings of a link direction with this layer on top of a LAN
+    /// link ([`DEFAULT_RATE`], no delay, no loss) with netem's default
+    /// queue. Outages are sorted by start.
     pub fn to_config(&self) -> LinkConfig {
-        let (rate, trace) = match &self.capacity {
-            None | Some(Capacity::Unlimited) => (None, None),
-            Some(Capacity::Rate(bits)) => (
+        let capacity = self
+            .capacity
+            .clone()
+            .unwrap_or(Capacity::Rate(DEFAULT_RATE));
+        let (rate, trace) = match &capacity {
+            Capacity::Unlimited => (None, None),
+            Capacity::Rate(bits) => (
                 Some(Rate {
                     bits_per_sec: *bits,
                     overhead: self.overhead.unwrap_or(0),
                 }),
                 None,
             ),
-            Some(Capacity::Trace(trace)) => (None, Some(trace.clone())),
+            Capacity::Trace(trace) => (None, Some(trace.clone())),
         };
         let mut outages = self.outages.clone();
         outages.sort_by_key(|o| o.start);
@@ -152,6 +157,12 @@ impl Layer {
         }
     }
 }
+
+/// The rate of a link whose `rate` is not set: 100 Mbit/s, a LAN. A link
+/// without any limit (`rate = "unlimited"`) carries whatever its senders
+/// offer, and the simulation pays for every packet of it: a TCP download
+/// then reaches tens of Gbit/s and a 10 s run takes minutes.
+pub const DEFAULT_RATE: u64 = 100_000_000;
 
 fn default_queue() -> QueueLimits {
     QueueLimits {

@@ -80,6 +80,7 @@ use toml::de::DeTable;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use files::{read_capped, MAX_BASELINE_BYTES};
+pub use layer::DEFAULT_RATE;
 pub use model::*;
 pub use units::{parse_bitrate, parse_bound, parse_duration, parse_ratio, parse_size, UnitError};
 
