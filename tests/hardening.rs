@@ -301,3 +301,136 @@ fn item4_every_readme_example_runs_in_under_a_second() {
         }
     }
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_streamsim");
+
+/// A fresh, empty directory for one test.
+fn scratch(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("streamsim-h-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn streamsim(args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the streamsim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scenario of `duration` with a small UDP stream.
+fn small(name: &str, duration: &str) -> String {
+    format!(
+        "name = \"{name}\"\nduration = \"{duration}\"\n[network]\nrate = \"2mbit\"\n\
+         [[session]]\nprotocol = \"udp-cbr\"\nbitrate = \"500kbit\"\n"
+    )
+}
+
+#[test]
+fn item5_junit_never_replaces_a_link_or_a_fifo() {
+    let dir = scratch("junit");
+    std::fs::write(dir.join("a.toml"), small("a", "2s")).unwrap();
+    std::fs::write(dir.join("precious"), "keep").unwrap();
+    std::os::unix::fs::symlink(dir.join("precious"), dir.join("link.xml")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.join("fifo.xml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    for (path, what) in [
+        ("link.xml", "a symbolic link"),
+        ("fifo.xml", "not a regular file (a device, FIFO or socket)"),
+    ] {
+        let o = streamsim(&["check", "a.toml", "--out", "out", "--junit", path], &dir);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            text(&o.stderr),
+            format!(
+                "error: --junit: {path} is {what}; refusing to replace it (remove it or choose another path)\n"
+            )
+        );
+        // Refused before anything ran.
+        assert!(!dir.join("out").exists());
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precious")).unwrap(),
+        "keep"
+    );
+    assert!(std::fs::symlink_metadata(dir.join("link.xml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn item5_check_finds_duplicate_names_first_and_skips_directory_links() {
+    let dir = scratch("dup");
+    std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+    std::fs::write(dir.join("d/a.toml"), small("same", "2s")).unwrap();
+    std::fs::write(dir.join("d/sub/b.toml"), small("same", "3s")).unwrap();
+    // Two links back up: followed, they would run the files forever.
+    std::os::unix::fs::symlink("..", dir.join("d/sub/up")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("d/self")).unwrap();
+    let o = streamsim(&["check", "d", "--out", "out"], &dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("PASS    d/a.toml (same: 0 expectations, 2.0 s simulated in "));
+    assert_eq!(
+        lines[1],
+        "ERROR   d/sub/b.toml (same): scenario name \"same\" is also used by d/a.toml; reports and baselines are kept by name, so each scenario needs its own"
+    );
+    assert_eq!(
+        lines[2],
+        "2 scenarios: 1 passed, 0 failed, 1 invalid or not run"
+    );
+    // The report under the name is the first file's, never overwritten.
+    let summary = std::fs::read_to_string(dir.join("out/same/seed-1/summary.json")).unwrap();
+    assert!(summary.contains("\"duration_s\": 2.0"), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn item6_sigterm_and_sighup_write_an_incomplete_report() {
+    let dir = scratch("term");
+    std::fs::write(dir.join("long.toml"), small("long", "2h")).unwrap();
+    for signal in ["-TERM", "-HUP"] {
+        let out = format!("out{signal}");
+        std::fs::create_dir_all(dir.join(&out)).unwrap();
+        // A temporary file left by a process that is gone.
+        let stale = dir.join(&out).join(".capture.pcap.tmp-999999999");
+        std::fs::write(&stale, "stale").unwrap();
+        let mut child = std::process::Command::new(BIN)
+            .args(["run", "long.toml", "--headless", "--pcap", "--out", &out])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        assert_eq!(child.wait().unwrap().code(), Some(130), "{signal}");
+        let summary = std::fs::read_to_string(dir.join(&out).join("summary.json")).unwrap();
+        assert!(
+            summary.contains("\"complete\": false"),
+            "{signal}: {summary}"
+        );
+        assert!(dir.join(&out).join("capture.pcap").exists());
+        assert!(
+            !stale.exists(),
+            "{signal}: the stale temporary file is removed"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
