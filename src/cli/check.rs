@@ -14,9 +14,10 @@ use super::run::{execute, REPORTS_ROOT};
 use crate::metrics::write::junit_xml;
 use crate::metrics::{CheckOutcome, CheckedScenario};
 use crate::runner::{
-    compare_baseline, default_report_dir, load_baseline, write_atomic, write_report,
+    check_replaceable, compare_baseline, default_report_dir, load_baseline, write_atomic,
+    write_report,
 };
-use crate::scenario;
+use crate::scenario::{self, Scenario};
 
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {
@@ -39,6 +40,9 @@ pub(super) struct CheckArgs {
 }
 
 /// Every scenario file named by `paths`, directories expanded (sorted).
+/// Inside a directory, symbolic links to directories are not followed (a
+/// link to a parent would run the same files again, or loop forever);
+/// links to files are.
 fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
@@ -60,30 +64,68 @@ fn collect_toml(dir: &Path, found: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             collect_toml(&path, found);
-        } else if path.extension().is_some_and(|e| e == "toml") {
+        } else if path.extension().is_some_and(|e| e == "toml") && !path.is_dir() {
             found.push(path);
         }
     }
 }
 
-fn check_one(file: &Path, args: &CheckArgs) -> CheckedScenario {
-    let stem = file.file_stem().map_or_else(
+/// The name a file's results go under when it has no valid scenario name.
+fn stem(file: &Path) -> String {
+    file.file_stem().map_or_else(
         || file.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
-    );
+    )
+}
+
+/// A file's scenario, or the name its result goes under and why it does
+/// not run.
+type Loaded = Result<Scenario, (String, CheckOutcome)>;
+
+/// Loads every file; a scenario whose name an earlier one already uses is
+/// an error before anything runs (reports and baselines are kept by name).
+fn load_all(files: &[PathBuf]) -> Vec<(PathBuf, Loaded)> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    files
+        .iter()
+        .map(|file| {
+            let loaded = match scenario::load(file) {
+                Err(diagnostics) => Err((
+                    stem(file),
+                    CheckOutcome::Invalid {
+                        message: diagnostics.to_string(),
+                    },
+                )),
+                Ok(s) => match names.get(&s.name) {
+                    Some(first) => {
+                        let message = format!(
+                            "scenario name {:?} is also used by {first}; reports and baselines \
+                             are kept by name, so each scenario needs its own",
+                            s.name
+                        );
+                        Err((s.name, CheckOutcome::Error { message }))
+                    }
+                    None => {
+                        names.insert(s.name.clone(), file.display().to_string());
+                        Ok(s)
+                    }
+                },
+            };
+            (file.clone(), loaded)
+        })
+        .collect()
+}
+
+fn check_one(file: &Path, scenario: &Scenario, args: &CheckArgs) -> CheckedScenario {
     let checked = |name: String, outcome| CheckedScenario {
         file: file.display().to_string(),
         name,
         outcome,
-    };
-    let scenario = match scenario::load(file) {
-        Ok(s) => s,
-        Err(diagnostics) => {
-            let message = diagnostics.to_string();
-            return checked(stem, CheckOutcome::Invalid { message });
-        }
     };
     let name = scenario.name.clone();
     let baseline = match &args.baseline {
@@ -101,7 +143,7 @@ fn check_one(file: &Path, args: &CheckArgs) -> CheckedScenario {
         None => None,
     };
     let started = Instant::now();
-    let output = match execute(file, &scenario, false, true) {
+    let output = match execute(file, scenario, false, true) {
         Ok(o) => o,
         Err(e) => {
             return checked(
@@ -191,28 +233,30 @@ pub(super) fn check(args: &CheckArgs) -> Result<i32> {
         );
         return Ok(2);
     }
+    if let Some(path) = &args.junit {
+        if let Err(e) = check_replaceable(path) {
+            eprintln!("error: --junit: {e}");
+            return Ok(2);
+        }
+    }
     let files = scenario_files(&args.paths);
     if files.is_empty() {
         eprintln!("error: no scenario files (*.toml) found in the paths given");
         return Ok(2);
     }
     let mut results: Vec<CheckedScenario> = Vec::new();
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for file in &files {
+    for (file, loaded) in load_all(&files) {
         if progress::interrupted() {
             break;
         }
-        let mut result = check_one(file, args);
-        if matches!(result.outcome, CheckOutcome::Ran { .. }) {
-            if let Some(first) = names.insert(result.name.clone(), result.file.clone()) {
-                let message = format!(
-                    "scenario name {:?} is also used by {first}; reports and baselines are kept \
-                     by name, so each scenario needs its own",
-                    result.name
-                );
-                result.outcome = CheckOutcome::Error { message };
-            }
-        }
+        let result = match loaded {
+            Ok(scenario) => check_one(&file, &scenario, args),
+            Err((name, outcome)) => CheckedScenario {
+                file: file.display().to_string(),
+                name,
+                outcome,
+            },
+        };
         print_result(&result, args.tolerance);
         results.push(result);
     }

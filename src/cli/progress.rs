@@ -1,9 +1,10 @@
 //! Progress on stderr while a scenario runs (only when stderr is a
 //! terminal), and Ctrl-C handling.
 //!
-//! The first Ctrl-C asks the run to stop: the simulation ends at its next
-//! step and the report is written, marked incomplete. A second Ctrl-C exits
-//! at once.
+//! The first Ctrl-C (or SIGTERM, or SIGHUP: what CI systems and `timeout`
+//! send) asks the run to stop: the simulation ends at its next step and the
+//! report is written, marked incomplete. A second one exits at once, after
+//! removing the temporary files of writes in progress.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +18,12 @@ use crate::sim::Progress;
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static HANDLER: Once = Once::new();
 
-/// Installs the Ctrl-C handler (once per process).
+/// Installs the handler of Ctrl-C, SIGTERM and SIGHUP (once per process).
 pub(super) fn catch_interrupt() {
     HANDLER.call_once(|| {
         let installed = ctrlc::set_handler(|| {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                crate::runner::remove_temp_files();
                 std::process::exit(130);
             }
         });
@@ -31,7 +33,7 @@ pub(super) fn catch_interrupt() {
     });
 }
 
-/// True once Ctrl-C was pressed.
+/// True once Ctrl-C was pressed (or SIGTERM or SIGHUP received).
 pub(super) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }

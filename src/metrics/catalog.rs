@@ -36,7 +36,17 @@ pub const LINK_METRICS: &[MetricDef] = &[
     def(
         "delivered",
         Unit::Count,
-        "packet copies delivered or in flight at the end (duplicates included)",
+        "packet copies that arrived by the end (duplicates included)",
+    ),
+    def(
+        "in_queue_at_end",
+        Unit::Count,
+        "copies still waiting for or in transmission at the end",
+    ),
+    def(
+        "in_flight_at_end",
+        Unit::Count,
+        "copies sent but not yet arrived at the end",
     ),
     def(
         "delivered_bytes",
@@ -64,7 +74,11 @@ pub const LINK_METRICS: &[MetricDef] = &[
         Unit::Count,
         "packets dropped during an outage",
     ),
-    def("loss_rate", Unit::Ratio, "dropped / (offered + duplicated)"),
+    def(
+        "loss_rate",
+        Unit::Ratio,
+        "dropped / (dropped + delivered): of the copies settled by the end",
+    ),
     def("duplicated", Unit::Count, "duplicate copies made"),
     def(
         "corrupted",

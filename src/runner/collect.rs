@@ -53,6 +53,8 @@ fn link_metrics(metrics: &mut Metrics, prefix: &str, s: &LinkStats, elapsed: Dur
     let count = |m: &mut Metrics, name: &str, v: u64| put(m, prefix, name, Unit::Count, v as f64);
     count(metrics, "offered", s.offered);
     count(metrics, "delivered", s.delivered);
+    count(metrics, "in_queue_at_end", s.in_queue_at_end);
+    count(metrics, "in_flight_at_end", s.in_flight_at_end);
     // Bytes by arrival time up to the end: copies still in flight when the
     // run ends have not been delivered yet.
     let arrived: u64 = s
@@ -84,12 +86,14 @@ fn link_metrics(metrics: &mut Metrics, prefix: &str, s: &LinkStats, elapsed: Dur
     count(metrics, "dropped_loss", s.dropped_loss);
     count(metrics, "dropped_queue", s.dropped_queue);
     count(metrics, "dropped_outage", s.dropped_outage);
+    // Of the copies whose fate was settled by the end: those still queued
+    // or on the wire are neither lost nor delivered.
     put_ratio(
         metrics,
         prefix,
         "loss_rate",
         s.dropped(),
-        s.offered + s.duplicated,
+        s.dropped() + s.delivered,
     );
     count(metrics, "duplicated", s.duplicated);
     count(metrics, "corrupted", s.corrupted);

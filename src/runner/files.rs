@@ -3,10 +3,102 @@
 //!
 //! Every file is written to a temporary name in the same directory and
 //! renamed into place, so a reader (or a crash) never sees half a file.
+//!
+//! Invariants: a write replaces only a regular file or creates a new one;
+//! a symlink, FIFO, device or directory at the path is refused, never
+//! replaced. Temporary files are named `.<name>.tmp-<pid>`; each is
+//! removed on every error, listed while it exists so an exit on a second
+//! Ctrl-C can remove it ([`remove_temp_files`]), and one left behind by a
+//! process that no longer runs is removed by the next report written into
+//! the same directory.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+/// Temporary files being written now.
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary file being written now (for an exit that
+/// cannot wait for the writes to finish).
+pub fn remove_temp_files() {
+    // A poisoned list is still a list: a panic elsewhere must not keep
+    // temporary files behind.
+    let list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn track(path: &Path, add: bool) {
+    let mut list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    if add {
+        list.push(path.to_path_buf());
+    } else {
+        list.retain(|p| p != path);
+    }
+}
+
+/// Checks that `path` is a regular file or does not exist, so that an
+/// atomic write may replace it.
+pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let kind = meta.file_type();
+    let what = if kind.is_file() {
+        return Ok(());
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a device, FIFO or socket)"
+    };
+    Err(std::io::Error::other(format!(
+        "{} is {what}; refusing to replace it (remove it or choose another path)",
+        path.display()
+    )))
+}
+
+/// The temporary name `path` is written under by process `pid`.
+fn temp_name(path: &Path, pid: u32) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{pid}"))
+}
+
+/// Removes temporary files of our naming in `dir` whose process is gone
+/// (Linux: no `/proc/<pid>`; elsewhere only this process's own).
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((_, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let proc = Path::new("/proc");
+        let gone = if proc.join("self").exists() {
+            !proc.join(pid.to_string()).exists()
+        } else {
+            false
+        };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && (gone || pid == own) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
 use super::RunOutput;
 use crate::metrics::write::{plots, summary_markdown};
 
@@ -16,21 +108,42 @@ pub fn default_report_dir(root: &Path, name: &str, seed: u64) -> PathBuf {
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
+/// Only a regular file or a new path is written ([`check_replaceable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with `write` filling the temporary file.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    check_replaceable(path)?;
+    let tmp = temp_name(path, std::process::id());
+    track(&tmp, true);
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .or_else(|_| {
+                // Ours from an earlier write of this process: replace it.
+                std::fs::remove_file(&tmp)?;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+            })?;
+        write(&mut file)?;
         file.sync_all()?;
+        // Checked again: the path may have changed while we wrote.
+        check_replaceable(path)?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    track(&tmp, false);
     result
 }
 
@@ -45,6 +158,7 @@ pub fn summary_json(output: &RunOutput) -> String {
 /// Writes the report of `output` into `dir` (created if needed).
 pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    remove_stale_temp_files(dir);
     let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes);
     put("summary.json", summary_json(output).as_bytes())?;
     put(

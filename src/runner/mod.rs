@@ -19,7 +19,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
-pub use files::{default_report_dir, summary_json, write_atomic, write_report};
+pub use files::{
+    check_replaceable, default_report_dir, remove_temp_files, summary_json, write_atomic,
+    write_atomic_with, write_report,
+};
 
 use crate::metrics::{Event, EventSink, PlotData, ScenarioInfo, Summary};
 use crate::net::link::LinkConfig;

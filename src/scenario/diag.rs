@@ -10,9 +10,21 @@
 //! Invariants: lines and columns are 1-based and count characters, not
 //! bytes; a diagnostic without a place (an unreadable file) has line 0 and
 //! shows no snippet; the caret line repeats the source line's tabs so the
-//! carets stay under the span in any terminal.
+//! carets stay under the span in any terminal. Output is bounded whatever
+//! the input: a word of a message longer than [`MAX_WORD`] characters and
+//! a source line longer than [`MAX_SNIPPET`] are cut (marked `…`), so a
+//! 10 MB value gives a few lines of error, not megabytes.
 
 use std::fmt;
+
+/// The longest word (a run of non-space characters) a message shows.
+pub(crate) const MAX_WORD: usize = 64;
+
+/// The longest message shown, in characters.
+const MAX_MESSAGE: usize = 1000;
+
+/// The most characters of a source line a snippet shows.
+pub(crate) const MAX_SNIPPET: usize = 120;
 
 /// Byte range of something in the scenario text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,10 +55,14 @@ pub struct Diagnostic {
     pub column: usize,
     /// What is wrong and, where it helps, how to fix it.
     pub message: String,
-    /// The text of `line`, without its line break.
+    /// The text of `line`, without its line break; a long line is cut
+    /// to at most [`MAX_SNIPPET`] characters around the column, `…` marking
+    /// each cut.
     pub source_line: String,
     /// How many characters the caret underlines (at least 1 with a place).
     pub width: usize,
+    /// The 1-based character of `source_line` the caret starts under.
+    caret_column: usize,
 }
 
 impl Diagnostic {
@@ -62,13 +78,15 @@ impl Diagnostic {
             .trim_end_matches('\r')
             .chars()
             .count();
+        let (source_line, caret_column, width) = snippet(source_line, column, underlined.max(1));
         Diagnostic {
             file: file.to_owned(),
             line: text[..start].matches('\n').count() + 1,
             column,
-            message: message.into(),
-            source_line: source_line.to_owned(),
-            width: underlined.max(1),
+            message: shorten_message(&message.into()),
+            source_line,
+            width,
+            caret_column,
         }
     }
 
@@ -78,9 +96,10 @@ impl Diagnostic {
             file: file.to_owned(),
             line: 0,
             column: 0,
-            message: message.into(),
+            message: shorten_message(&message.into()),
             source_line: String::new(),
             width: 0,
+            caret_column: 0,
         }
     }
 
@@ -92,6 +111,63 @@ impl Diagnostic {
             format!("{}:{}:{}", self.file, self.line, self.column)
         }
     }
+}
+
+/// `line` cut to at most [`MAX_SNIPPET`] characters around `column`, the
+/// caret's column in what is kept, and the caret's width (cut at the end
+/// of what is kept).
+fn snippet(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let count = line.chars().count();
+    if count <= MAX_SNIPPET {
+        return (line.to_owned(), column, width);
+    }
+    // Keep a little context before the caret, the rest after it.
+    let first = column
+        .saturating_sub(1)
+        .saturating_sub(20)
+        .min(count - MAX_SNIPPET);
+    let kept: String = line.chars().skip(first).take(MAX_SNIPPET).collect();
+    let head = if first > 0 { "…" } else { "" };
+    let tail = if first + MAX_SNIPPET < count {
+        "…"
+    } else {
+        ""
+    };
+    let caret = column - first + head.chars().count();
+    let width = width.min(MAX_SNIPPET + 1 - (column - first)).max(1);
+    (format!("{head}{kept}{tail}"), caret, width)
+}
+
+/// `message` with every word longer than [`MAX_WORD`] characters cut
+/// (keeping a closing quote), and at most [`MAX_MESSAGE`] characters.
+pub(crate) fn shorten_message(message: &str) -> String {
+    if message.chars().count() <= MAX_WORD && !message.contains('\n') {
+        return message.to_owned();
+    }
+    let mut out = String::with_capacity(message.len().min(4 * MAX_MESSAGE));
+    for (i, word) in message.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.chars().count() <= MAX_WORD {
+            out.push_str(word);
+        } else {
+            out.extend(word.chars().take(MAX_WORD - 4));
+            out.push('…');
+            // Keep the quote or bracket that closes a quoted value.
+            let closing: String = word
+                .chars()
+                .rev()
+                .take_while(|c| matches!(c, '"' | '`' | ')' | ';' | ',' | ':'))
+                .collect();
+            out.extend(closing.chars().rev());
+        }
+        if out.chars().count() > MAX_MESSAGE {
+            let cut: String = out.chars().take(MAX_MESSAGE).collect();
+            return format!("{cut}…");
+        }
+    }
+    out
 }
 
 /// The largest char boundary of `text` at or below `index`.
@@ -119,10 +195,10 @@ impl fmt::Display for Diagnostic {
         let pad: String = self
             .source_line
             .chars()
-            .take(self.column.saturating_sub(1))
+            .take(self.caret_column.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let missing = self.column.saturating_sub(1 + pad.chars().count());
+        let missing = self.caret_column.saturating_sub(1 + pad.chars().count());
         write!(
             f,
             "\n{:gutter$} | {pad}{}{}",
@@ -206,6 +282,32 @@ mod tests {
         assert_eq!((d.line, d.column, d.width), (1, 6, 2));
         let d = Diagnostic::at("f", "", Span::from(3..3), "m");
         assert_eq!(d.to_string(), "f:1:1: m\n   1 |\n     | ^");
+    }
+
+    #[test]
+    fn long_lines_and_values_are_cut() {
+        let value = "x".repeat(10_000);
+        let text = format!("name = \"a\"\nloss = \"{value}\"\n");
+        let message = format!("\"{value}\" is not a percentage; write \"1%\"");
+        let d = Diagnostic::at("f", &text, Span::from(18..text.len() - 1), message);
+        assert_eq!((d.line, d.column), (2, 8));
+        let shown = d.to_string();
+        let cut = "x".repeat(MAX_WORD - 5);
+        let kept = "x".repeat(MAX_SNIPPET - 8);
+        assert_eq!(
+            shown,
+            format!(
+                "f:2:8: \"{cut}…\" is not a percentage; write \"1%\"\n   2 | loss = \"{kept}…\n     |        {}",
+                "^".repeat(MAX_SNIPPET - 7)
+            )
+        );
+        // Far into a line, the snippet starts shortly before the caret.
+        let text = format!("a = [{}1x{}]", "1, ".repeat(100), ", 2".repeat(100));
+        let d = Diagnostic::at("f", &text, Span::from(305..306), "m");
+        assert_eq!(d.column, 306);
+        assert_eq!(d.source_line.chars().count(), MAX_SNIPPET + 2);
+        assert!(d.source_line.starts_with("…, 1, 1,") && d.source_line.ends_with('…'));
+        assert!(d.to_string().ends_with(&format!("| {}^", " ".repeat(21))));
     }
 
     #[test]

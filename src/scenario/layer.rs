@@ -92,19 +92,24 @@ impl Layer {
         self.outages.extend_from_slice(&top.outages);
     }
 
-    /// The settings of a link direction with this layer on top of an ideal
-    /// link with netem's default queue. Outages are sorted by start.
+    /// The settings of a link direction with this layer on top of a LAN
+    /// link ([`DEFAULT_RATE`], no delay, no loss) with netem's default
+    /// queue. Outages are sorted by start.
     pub fn to_config(&self) -> LinkConfig {
-        let (rate, trace) = match &self.capacity {
-            None | Some(Capacity::Unlimited) => (None, None),
-            Some(Capacity::Rate(bits)) => (
+        let capacity = self
+            .capacity
+            .clone()
+            .unwrap_or(Capacity::Rate(DEFAULT_RATE));
+        let (rate, trace) = match &capacity {
+            Capacity::Unlimited => (None, None),
+            Capacity::Rate(bits) => (
                 Some(Rate {
                     bits_per_sec: *bits,
                     overhead: self.overhead.unwrap_or(0),
                 }),
                 None,
             ),
-            Some(Capacity::Trace(trace)) => (None, Some(trace.clone())),
+            Capacity::Trace(trace) => (None, Some(trace.clone())),
         };
         let mut outages = self.outages.clone();
         outages.sort_by_key(|o| o.start);
@@ -152,6 +157,12 @@ impl Layer {
         }
     }
 }
+
+/// The rate of a link whose `rate` is not set: 100 Mbit/s, a LAN. A link
+/// without any limit (`rate = "unlimited"`) carries whatever its senders
+/// offer, and the simulation pays for every packet of it: a TCP download
+/// then reaches tens of Gbit/s and a 10 s run takes minutes.
+pub const DEFAULT_RATE: u64 = 100_000_000;
 
 fn default_queue() -> QueueLimits {
     QueueLimits {
@@ -217,7 +228,8 @@ pub(crate) fn read(cx: &mut Ctx, t: &mut Table, files: &mut Files, with_netem: b
     );
     let rate = t.read(cx, "rate", capacity);
     let overhead = t.read(cx, "rate_overhead", |cx, it| {
-        integer(cx, it, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32)
+        let n = integer(cx, it, i128::MIN, i128::MAX)?;
+        overhead(cx, it.span, n)
     });
     set(&mut layer.overhead, overhead);
     set(
@@ -236,6 +248,46 @@ pub(crate) fn read(cx: &mut Ctx, t: &mut Table, files: &mut Files, with_netem: b
         layer.capacity = Some(Capacity::Trace(trace));
     }
     layer
+}
+
+/// The largest `rate_overhead`: more framing per packet than any link
+/// layer adds (Ethernet adds 38 bytes, PPPoE over ATM about 100).
+pub(crate) const MAX_OVERHEAD: i128 = 1000;
+
+/// The largest queue in packets: more than any router buffers (a 10 Gbit/s
+/// link with 100 ms of buffer holds about 83,000 full-size packets), and
+/// every queued packet is held in memory.
+pub(crate) const MAX_QUEUE_PACKETS: usize = 100_000;
+
+/// The largest queue in bytes (256 MiB), for the same reasons.
+pub(crate) const MAX_QUEUE_BYTES: usize = 256 << 20;
+
+/// `rate_overhead`: bytes added to each packet on the wire.
+fn overhead(cx: &mut Ctx, span: super::diag::Span, n: i128) -> Option<i32> {
+    if (0..=MAX_OVERHEAD).contains(&n) {
+        return Some(n as i32);
+    }
+    let why = if n < 0 {
+        "a negative overhead would let the link carry more than its rate"
+    } else {
+        "more than any link layer's framing (Ethernet adds 38)"
+    };
+    cx.error(
+        span,
+        format!("`rate_overhead` must be between 0 and {MAX_OVERHEAD} bytes per packet, found {n}: {why}"),
+    );
+    None
+}
+
+/// Checks the queue limit of a `netem` string like the `queue` key's.
+fn netem_queue(cx: &mut Ctx, span: super::diag::Span, queue: &QueueLimits) -> bool {
+    match queue.packets {
+        Some(n) if n > MAX_QUEUE_PACKETS => {
+            cx.error(span, forms::too_many_packets(n as u128));
+            false
+        }
+        _ => true,
+    }
 }
 
 fn set<T>(slot: &mut Option<T>, value: Option<At<T>>) {
@@ -281,6 +333,14 @@ fn netem(cx: &mut Ctx, item: Item) -> Option<Layer> {
             return None;
         }
     };
+    if let Some(r) = change.rate.flatten() {
+        overhead(cx, item.span, r.overhead.into())?;
+    }
+    if let Some(q) = &change.queue {
+        if !netem_queue(cx, item.span, q) {
+            return None;
+        }
+    }
     let delay = change.delay;
     let rate = change
         .rate

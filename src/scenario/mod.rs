@@ -16,14 +16,16 @@
 //!
 //! The schema, with defaults (each part's file says more):
 //!
-//! * top level: `name` (required; letters, digits, `.`, `-`, `_`),
-//!   `description`, `seed` (1), `duration` (required, above 0, at most
-//!   24h), `tick` (1ms; whole milliseconds, at most `duration`).
+//! * top level: `name` (required; letters, digits, `.`, `-`, `_`; at most
+//!   100 characters, as it names the report directory), `description`,
+//!   `seed` (1), `duration` (required, at most 24h, at least two ticks:
+//!   hosts start one tick in), `tick` (1ms; whole milliseconds, at most 1s).
 //! * `[topology]`: `clients = N` (at most 1000) or `hosts = [...]` with
 //!   `[[link]]` entries (`topology.rs`).
 //! * `[tcp]`: `congestion` (`cubic` or `reno`), `buffer` or
 //!   `rx_buffer`/`tx_buffer` (0 = derive from the path; the specific key
-//!   wins over `buffer`; at most 1GiB), `ack_delay` (40ms, or `"off"`),
+//!   wins over `buffer`; at most 64MiB, and 2GiB for every connection's
+//!   buffers together), `ack_delay` (40ms, or `"off"`),
 //!   `nagle` (false).
 //! * `[network]`: `mtu` (1500, 576..=9000) and the link settings every link
 //!   starts from; `[network.down]`/`[network.up]` for one direction
@@ -41,7 +43,13 @@
 //!   belongs elsewhere (`mtu` in `[network.down]`, `bitrate` in a
 //!   `tcp-bulk` session) says where it belongs.
 //! * A number without a unit is never guessed: `delay = 40` is an error
-//!   that suggests `"40ms"`. Only sizes take a bare integer (bytes).
+//!   that suggests `"40ms"`. Only sizes take a bare integer (bytes). A
+//!   bare `1` for a ratio is an error too: `"100%"` or `"1%"`?
+//! * Values that make no physical sense are errors with the reason:
+//!   a `rate_overhead` outside 0..=1000 bytes, a queue above 100,000
+//!   packets or 256MiB, TCP buffers beyond what a host holds.
+//! * Every file read (the scenario, traces) is a regular file read with a
+//!   size cap; invalid UTF-8 is an error at its line and column.
 //! * An error in one part does not hide errors elsewhere, and a value that
 //!   depends on an invalid one (a `stop` checked against an invalid
 //!   `duration`) is not reported again.
@@ -71,30 +79,61 @@ use std::time::Duration;
 use toml::de::DeTable;
 
 pub use diag::{Diagnostic, Diagnostics};
+pub use files::{read_capped, MAX_BASELINE_BYTES};
+pub use layer::DEFAULT_RATE;
 pub use model::*;
 pub use units::{parse_bitrate, parse_bound, parse_duration, parse_ratio, parse_size, UnitError};
 
 use crate::net::{Congestion, TcpConfig};
 use diag::Span;
 use files::Files;
-use reader::{boolean, choice, duration, integer, size, string, Ctx, Table};
+use reader::{boolean, choice, duration, integer, size, string, At, Ctx, Table};
 
 /// The longest run a scenario may ask for.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
-/// The largest TCP buffer a scenario may set (the largest TCP window).
-const MAX_TCP_BUFFER: u64 = 1 << 30;
+/// The step of the simulation when `tick` is not given.
+pub const DEFAULT_TICK: Duration = Duration::from_millis(1);
+
+/// The longest `tick`.
+const MAX_TICK: Duration = Duration::from_secs(1);
+
+/// The largest TCP buffer a scenario may set: 64 MiB, more than the
+/// bandwidth-delay product of a 10 Gbit/s path with a 50 ms round trip.
+const MAX_TCP_BUFFER: u64 = 64 << 20;
+
+/// The most memory the TCP buffers of a run may take together (2 GiB):
+/// every buffer is allocated in full, at both ends of every connection.
+const MAX_TCP_MEMORY: u64 = 2 << 30;
 
 /// Reads and validates the scenario file at `path`; relative paths in it
 /// resolve against the file's directory.
 pub fn load(path: &Path) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let message = format!("cannot read the scenario file: {e}");
-        Diagnostics(vec![Diagnostic::whole_file(&file, message)])
-    })?;
+    let bytes = files::read_capped(path, "the scenario file", files::MAX_SCENARIO_BYTES)
+        .map_err(|message| Diagnostics(vec![Diagnostic::whole_file(&file, message)]))?;
+    let text = utf8(&file, bytes)?;
     let base = path.parent().unwrap_or(Path::new(""));
     parse_str(&file, &text, base)
+}
+
+/// `bytes` as text, or an error at the first byte that is not UTF-8.
+fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostics> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        let byte = bytes[valid];
+        // The valid prefix locates the bad byte (its bytes are kept as they
+        // are); the rest of its line is shown with replacement characters.
+        let line_end = bytes[valid..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| valid + i);
+        let shown = String::from_utf8_lossy(&bytes[..line_end]);
+        let span = Span::from(valid..valid + '\u{fffd}'.len_utf8());
+        let message = format!("invalid UTF-8 (byte 0x{byte:02x}); a scenario file is UTF-8 text");
+        Diagnostics(vec![Diagnostic::at(file, &shown, span, message)])
+    })
 }
 
 /// Parses and validates scenario `text`; `file` labels messages and
@@ -159,6 +198,9 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
     };
     let session_count = root.get("session").map(|it| session_tables(&it));
     let sessions = session::read(cx, &mut root, &env);
+    if let Some(span) = root.get("session").map(|it| it.key_span) {
+        tcp_memory(cx, span, &tcp, &topo.hosts, &links, &sessions);
+    }
     let media = root.get("media").and_then(|it| media(cx, it, &mut files));
     let known = expect::Known {
         sessions: &sessions,
@@ -176,7 +218,7 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
         description: description.map(|d| d.value.to_owned()).unwrap_or_default(),
         seed: seed.map_or(1, |s| s.value as u64),
         duration: run.unwrap_or_default(),
-        tick: tick.unwrap_or(Duration::from_millis(1)),
+        tick: tick.unwrap_or(DEFAULT_TICK),
         mtu,
         tcp,
         hosts: topo.hosts.clone(),
@@ -188,8 +230,9 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
     }
 }
 
-/// `duration` (required, above 0, at most [`MAX_DURATION`]) and `tick`
-/// (whole milliseconds, at most `duration`).
+/// `duration` (required, above 0, at most [`MAX_DURATION`], at least two
+/// ticks) and `tick` (whole milliseconds, at most half of `duration`).
+/// Hosts start one tick into the run, so a run of one tick runs nothing.
 fn times(cx: &mut Ctx, root: &mut Table) -> (Option<Duration>, Option<Duration>) {
     let run = root.required(cx, "duration").and_then(|it| {
         let d = duration(cx, it)?;
@@ -198,7 +241,10 @@ fn times(cx: &mut Ctx, root: &mut Table) -> (Option<Duration>, Option<Duration>)
         } else if d > MAX_DURATION {
             "`duration` is longer than the longest run (24h)"
         } else {
-            return Some(d);
+            return Some(At {
+                value: d,
+                span: it.span,
+            });
         };
         cx.error(it.span, problem);
         None
@@ -207,15 +253,29 @@ fn times(cx: &mut Ctx, root: &mut Table) -> (Option<Duration>, Option<Duration>)
         let problem = if t.value.is_zero() || t.value.subsec_nanos() % 1_000_000 != 0 {
             let found = units::fmt_duration(t.value);
             format!("`tick` must be a whole number of milliseconds, found {found}")
-        } else if run.is_some_and(|run| t.value > run) {
-            "`tick` is longer than `duration`".to_owned()
+        } else if t.value > MAX_TICK {
+            let found = units::fmt_duration(t.value);
+            format!("`tick` is {found}; at most 1s (timers and packets move in ticks)")
         } else {
-            return Some(t.value);
+            return Some(t);
         };
         cx.error(t.span, problem);
         None
     });
-    (run, tick)
+    let step = tick.map_or(DEFAULT_TICK, |t| t.value);
+    if let Some(d) = run.filter(|d| d.value < step * 2) {
+        let (d_text, tick_text) = (units::fmt_duration(d.value), units::fmt_duration(step));
+        let span = tick.map_or(d.span, |t| t.span);
+        cx.error(
+            span,
+            format!(
+                "`duration` ({d_text}) must be at least two ticks (tick {tick_text}): \
+                 hosts start one tick in, so a shorter run runs nothing"
+            ),
+        );
+        return (None, tick.map(|t| t.value));
+    }
+    (run.map(|d| d.value), tick.map(|t| t.value))
 }
 
 /// How many `[[session]]` tables are written.
@@ -252,7 +312,9 @@ fn tcp(cx: &mut Ctx, root: &mut Table) -> TcpConfig {
             if bytes > MAX_TCP_BUFFER {
                 cx.error(
                     it.span,
-                    format!("`{key}` is larger than the largest TCP window (1GiB)"),
+                    format!(
+                        "`{key}` is larger than the 64MiB accepted (the bandwidth-delay product of 10 Gbit/s over a 50 ms round trip); every buffer is allocated in full"
+                    ),
                 );
                 return None;
             }
@@ -280,6 +342,59 @@ fn tcp(cx: &mut Ctx, root: &mut Table) -> TcpConfig {
     }
     t.finish(cx);
     config
+}
+
+/// Checks that the TCP buffers of every connection fit in
+/// [`MAX_TCP_MEMORY`]: each `tcp-bulk` client is one connection with a
+/// receive and a send buffer at both ends, each as set in `[tcp]` or as
+/// the harness derives it from the links.
+fn tcp_memory(
+    cx: &mut Ctx,
+    span: diag::Span,
+    tcp: &TcpConfig,
+    hosts: &[String],
+    links: &[ScenarioLink],
+    sessions: &[SessionSpec],
+) {
+    let connections: u64 = sessions
+        .iter()
+        .filter(|s| s.protocol.kind() == ProtocolKind::TcpBulk)
+        .map(|s| s.clients.len() as u64)
+        .sum();
+    if connections == 0 {
+        return;
+    }
+    let mut topology = crate::sim::Topology::new();
+    for host in hosts {
+        let _ = topology.add_host(host);
+    }
+    for link in links {
+        let _ = topology.add_link(crate::sim::LinkSpec {
+            a: link.server.clone(),
+            b: link.client.clone(),
+            a_to_b: link.down.clone(),
+            b_to_a: link.up.clone(),
+        });
+    }
+    let largest_default = hosts
+        .iter()
+        .map(|h| crate::sim::default_tcp_buffer(topology.max_bdp_bytes(h)) as u64)
+        .max()
+        .unwrap_or(0);
+    let buffer = |b: usize| if b == 0 { largest_default } else { b as u64 };
+    let per_end = buffer(tcp.rx_buffer) + buffer(tcp.tx_buffer);
+    let total = connections.saturating_mul(2 * per_end);
+    if total > MAX_TCP_MEMORY {
+        let mib = |b: u64| b >> 20;
+        cx.error(
+            span,
+            format!(
+                "the TCP buffers of this run take {} MiB ({connections} connections × 2 ends × {} MiB), more than the 2048 MiB accepted; set a smaller `buffer` in [tcp]",
+                mib(total),
+                mib(per_end)
+            ),
+        );
+    }
 }
 
 /// `[media]`.

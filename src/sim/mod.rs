@@ -281,13 +281,14 @@ impl Harness {
                 break;
             }
         }
+        let end = sim.elapsed().min(config.duration);
         let hosts = stacks
             .iter()
-            .map(|(name, stack)| HostReport::collect(name, &stack.borrow()))
+            .map(|(name, stack)| HostReport::collect(name, &stack.borrow(), end))
             .collect();
         Ok(RunReport::new(
             config.seed,
-            sim.elapsed().min(config.duration),
+            end,
             sim.elapsed() >= config.duration,
             hosts,
         ))

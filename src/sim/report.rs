@@ -46,8 +46,9 @@ pub struct HostReport {
 }
 
 impl HostReport {
-    /// Collects the report of host `name` from its stack.
-    pub(super) fn collect(name: &str, stack: &Stack) -> HostReport {
+    /// Collects the report of host `name` from its stack at `end`: link
+    /// counters count only copies that arrived by then.
+    pub(super) fn collect(name: &str, stack: &Stack, end: Duration) -> HostReport {
         let nic = stack.nic();
         HostReport {
             name: name.to_owned(),
@@ -57,7 +58,7 @@ impl HostReport {
                 .values()
                 .map(|e| LinkReport {
                     name: e.name.clone(),
-                    stats: e.model.stats().clone(),
+                    stats: e.model.stats_at(end),
                 })
                 .collect(),
             tcp: nic

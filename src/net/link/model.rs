@@ -4,8 +4,13 @@
 //! Invariants: all randomness comes from one `StdRng` seeded by the caller,
 //! drawn in a fixed order (duplicate, loss, corrupt, reorder, delay); no
 //! clock is read; scheduled changes apply in order at the first offer with
-//! `now >= at`; callers offer packets with non-decreasing `now`.
+//! `now >= at`; callers offer packets with non-decreasing `now`. Copies not
+//! arrived yet are kept (their times and length, not their bytes) until an
+//! offer at or after their arrival, so the model holds at most what is
+//! queued or on the wire.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -34,6 +39,35 @@ pub struct LinkModel {
     cursor: TraceCursor,
     latest_delivery: Option<Duration>,
     stats: LinkStats,
+    /// Deliveries of copies that arrived by the latest offer.
+    arrived: LinkStats,
+    /// Copies with a delivery verdict that have not arrived yet, earliest
+    /// arrival first (ties in offer order).
+    pending: BinaryHeap<Reverse<Pending>>,
+    /// Copies given a delivery verdict so far: orders ties in `pending`.
+    sent_copies: u64,
+    /// Deliveries `stats` counted in `unbinned`.
+    unbinned_deliveries: u64,
+}
+
+/// A delivered copy on its way: in the queue or on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Pending {
+    at: Duration,
+    order: u64,
+    offered: Duration,
+    departure: Duration,
+    len: usize,
+    corrupt: bool,
+}
+
+impl Pending {
+    /// Records this copy's arrival into `stats`.
+    fn record(&self, stats: &mut LinkStats) {
+        stats.record_sojourn(self.departure - self.offered);
+        stats.record_delivery(self.offered, self.at, self.len);
+        stats.corrupted += u64::from(self.corrupt);
+    }
 }
 
 impl LinkModel {
@@ -52,6 +86,10 @@ impl LinkModel {
             cursor: TraceCursor::new(Duration::ZERO),
             latest_delivery: None,
             stats: LinkStats::default(),
+            arrived: LinkStats::default(),
+            pending: BinaryHeap::new(),
+            sent_copies: 0,
+            unbinned_deliveries: 0,
             rng: StdRng::seed_from_u64(seed),
             schedule,
             next_change: 0,
@@ -59,9 +97,53 @@ impl LinkModel {
         }
     }
 
-    /// Returns the counters accumulated so far.
+    /// Returns the counters accumulated so far, every copy given a
+    /// delivery verdict counted as delivered (its arrival may be ahead).
     pub fn stats(&self) -> &LinkStats {
         &self.stats
+    }
+
+    /// Returns the counters as they stand at `end` (at or after the latest
+    /// offer): a copy counts as delivered, with its delay, sojourn and
+    /// bytes, only when it arrived by `end`; the others are counted in
+    /// `in_queue_at_end` (not yet departed) or `in_flight_at_end`.
+    pub fn stats_at(&self, end: Duration) -> LinkStats {
+        let mut arrived = self.arrived.clone();
+        let mut in_queue = 0;
+        let mut in_flight = 0;
+        for Reverse(p) in &self.pending {
+            if p.at <= end {
+                p.record(&mut arrived);
+            } else if p.departure > end {
+                in_queue += 1;
+            } else {
+                in_flight += 1;
+            }
+        }
+        LinkStats {
+            delivered: arrived.delivered,
+            in_queue_at_end: in_queue,
+            in_flight_at_end: in_flight,
+            delivered_bytes: arrived.delivered_bytes,
+            corrupted: arrived.corrupted,
+            queue_delay_us: arrived.queue_delay_us,
+            delay_us: arrived.delay_us,
+            delivered_bytes_bins: arrived.delivered_bytes_bins,
+            // Backlog samples beyond the horizon, and deliveries that arrived.
+            unbinned: self.stats.unbinned - self.unbinned_deliveries + arrived.unbinned,
+            ..self.stats.clone()
+        }
+    }
+
+    /// Records every pending copy that arrived by `now`.
+    fn settle(&mut self, now: Duration) {
+        while let Some(Reverse(p)) = self.pending.peek() {
+            if p.at > now {
+                break;
+            }
+            p.record(&mut self.arrived);
+            self.pending.pop();
+        }
     }
 
     /// Returns the config in force after the changes applied so far.
@@ -79,6 +161,7 @@ impl LinkModel {
     /// duplicated (the second concerns the duplicate).
     pub fn offer(&mut self, now: Duration, packet_len: usize, out: &mut Vec<Verdict>) {
         self.apply_due_changes(now);
+        self.settle(now);
         self.stats.offered += 1;
         self.decide(now, packet_len, out);
         let (_, backlog) = self.backlog.occupancy(now);
@@ -137,9 +220,19 @@ impl LinkModel {
         };
         let departure = self.depart(now, len);
         let at = self.arrival(departure.saturating_add(delay));
-        self.stats.record_sojourn(departure - now);
-        self.stats.record_delivery(now, at, len);
-        self.stats.corrupted += u64::from(corrupt_bit.is_some());
+        let pending = Pending {
+            at,
+            order: self.sent_copies,
+            offered: now,
+            departure,
+            len,
+            corrupt: corrupt_bit.is_some(),
+        };
+        self.sent_copies += 1;
+        let unbinned = self.stats.unbinned;
+        pending.record(&mut self.stats);
+        self.unbinned_deliveries += self.stats.unbinned - unbinned;
+        self.pending.push(Reverse(pending));
         out.push(Verdict::Deliver {
             at,
             corrupt_bit,

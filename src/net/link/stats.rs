@@ -3,11 +3,18 @@
 //! backlog).
 //!
 //! Invariants (checked by tests): after any sequence of offers,
-//! `offered + duplicated == delivered + dropped_loss + dropped_queue + dropped_outage`,
-//! i.e. every copy (original or duplicate) gets exactly one verdict;
-//! `delay_us.len() == delivered`; and while `unbinned == 0`, the bins of
-//! `delivered_bytes_bins` sum to `delivered_bytes`. Series never grow past
-//! [`STATS_HORIZON`] of simulated time, whatever time a caller passes in.
+//! `offered + duplicated` equals `delivered + dropped_loss + dropped_queue +
+//! dropped_outage + in_queue_at_end + in_flight_at_end`, i.e. every copy (original or
+//! duplicate) gets exactly one verdict; `delay_us.len() == delivered`; and
+//! while `unbinned == 0`, the bins of `delivered_bytes_bins` sum to
+//! `delivered_bytes`. Series never grow past [`STATS_HORIZON`] of simulated
+//! time, whatever time a caller passes in.
+//!
+//! Two views exist: [`LinkModel::stats`](super::LinkModel::stats) counts
+//! every copy as delivered once its verdict is given (its arrival may still
+//! be ahead), while [`LinkModel::stats_at`](super::LinkModel::stats_at)
+//! counts only copies that arrived by a given time, and the rest as
+//! `in_queue_at_end` or `in_flight_at_end`: what a run reports.
 
 use std::time::Duration;
 
@@ -82,6 +89,12 @@ pub struct LinkStats {
     pub offered: u64,
     /// Copies delivered (including duplicates and corrupted copies).
     pub delivered: u64,
+    /// Copies still waiting for or in transmission at the end
+    /// ([`LinkModel::stats_at`](super::LinkModel::stats_at) only).
+    pub in_queue_at_end: u64,
+    /// Copies on the wire (sent, not yet arrived) at the end
+    /// ([`LinkModel::stats_at`](super::LinkModel::stats_at) only).
+    pub in_flight_at_end: u64,
     /// Bytes of delivered copies (packet lengths, without rate overhead).
     pub delivered_bytes: u64,
     /// Copies dropped by the loss process.
@@ -119,6 +132,8 @@ impl Default for LinkStats {
         LinkStats {
             offered: 0,
             delivered: 0,
+            in_queue_at_end: 0,
+            in_flight_at_end: 0,
             delivered_bytes: 0,
             dropped_loss: 0,
             dropped_queue: 0,

@@ -168,7 +168,13 @@ pub(super) fn queue(cx: &mut Ctx, item: Item, place: &str) -> Option<QueueLimits
         Some(it) if matches!(it.value, DeValue::String(s) if s.as_ref() == "unlimited") => {
             Some(None)
         }
-        Some(it) => integer(cx, it, 1, u32::MAX.into()).map(|n| Some(n as usize)),
+        Some(it) => integer(cx, it, 1, u32::MAX.into()).and_then(|n| {
+            if n as usize > super::MAX_QUEUE_PACKETS {
+                cx.error(it.span, too_many_packets(n as u128));
+                return None;
+            }
+            Some(Some(n as usize))
+        }),
         None => Some(Some(NETEM_DEFAULT_LIMIT)),
     };
     let bytes = t.get("bytes").map(|it| positive_size(cx, it));
@@ -181,10 +187,27 @@ pub(super) fn queue(cx: &mut Ctx, item: Item, place: &str) -> Option<QueueLimits
     })
 }
 
-/// A size above zero that fits in memory.
+/// The message for a queue of `n` packets, beyond the largest.
+pub(super) fn too_many_packets(n: u128) -> String {
+    format!(
+        "a queue of {n} packets is more than the {} accepted: no router buffers that much (10 Gbit/s × 100 ms is about 83,000 packets), and every queued packet is held in memory",
+        super::MAX_QUEUE_PACKETS
+    )
+}
+
+/// A queue size in bytes: above zero, at most [`super::MAX_QUEUE_BYTES`].
 fn positive_size(cx: &mut Ctx, item: Item) -> Option<usize> {
     let bytes = size(cx, item)?;
     match usize::try_from(bytes) {
+        Ok(n) if n > super::MAX_QUEUE_BYTES => {
+            cx.error(
+                item.span,
+                format!(
+                    "a queue of {n} bytes is more than the 256MiB accepted: every queued packet is held in memory"
+                ),
+            );
+            None
+        }
         Ok(n) if n > 0 => Some(n),
         _ => {
             cx.error(item.span, format!("`{}` must be above 0 bytes", item.key));

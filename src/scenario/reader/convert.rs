@@ -120,8 +120,26 @@ pub(crate) fn size(cx: &mut Ctx, item: Item) -> Option<u64> {
     }
 }
 
-/// A ratio (`"1%"`, `0.01`), as a percentage in `0.0..=100.0`.
+/// A ratio (`"1%"`, `0.01`), as a percentage in `0.0..=100.0`. A bare
+/// `1` is refused: people write it meaning 1 %, and as a fraction it
+/// means always.
 pub(crate) fn percent(cx: &mut Ctx, item: Item) -> Option<f64> {
+    let bare_one = match item.value {
+        DeValue::Integer(i) => i.as_str() == "1",
+        DeValue::Float(f) => f.as_str().parse::<f64>() == Ok(1.0),
+        DeValue::String(s) => s.trim().parse::<f64>() == Ok(1.0),
+        _ => false,
+    };
+    if bare_one {
+        cx.error(
+            item.span,
+            format!(
+                "`{}` = 1 is ambiguous: write \"100%\" for every packet or \"1%\" for one in a hundred",
+                item.key
+            ),
+        );
+        return None;
+    }
     match item.value {
         DeValue::String(s) => unit(cx, item.span, units::parse_percent(s)),
         DeValue::Integer(i) => unit(cx, item.span, units::percent_of_float(&i.to_string())),
@@ -130,9 +148,26 @@ pub(crate) fn percent(cx: &mut Ctx, item: Item) -> Option<f64> {
     }
 }
 
-/// A name of letters, digits, `-`, `_` (and `.` when `dot` is true).
+/// The longest name (scenario, host, link, session), in characters: names
+/// become directory and file names (`reports/<name>/`, `capture-<host>.pcap`),
+/// and most file systems allow 255 bytes per name.
+pub const MAX_NAME: usize = 100;
+
+/// A name of letters, digits, `-`, `_` (and `.` when `dot` is true), at
+/// most [`MAX_NAME`] characters.
 pub(crate) fn name<'t>(cx: &mut Ctx, item: Item<'t, '_>, dot: bool) -> Option<&'t str> {
     let text = string(cx, item)?;
+    let length = text.chars().count();
+    if length > MAX_NAME {
+        cx.error(
+            item.span,
+            format!(
+                "`{}` is {length} characters long; a name has at most {MAX_NAME} (names become file names)",
+                item.key
+            ),
+        );
+        return None;
+    }
     let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || (dot && c == '.');
     if !text.is_empty() && !text.starts_with('.') && text.chars().all(ok) {
         return Some(text);

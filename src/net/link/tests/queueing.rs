@@ -225,3 +225,34 @@ fn scheduled_trace_starts_at_change_time() {
         vec![ms(1008)]
     );
 }
+
+#[test]
+fn stats_at_the_end_count_only_what_arrived() {
+    // 1 Mbit/s: a 1250-byte packet takes 10 ms; then 50 ms on the wire.
+    let mut model = LinkModel::new(cfg("delay 50ms rate 1mbit"), 1);
+    burst(&mut model, Duration::ZERO, 10, 1250);
+    let s = model.stats_at(ms(35));
+    assert_eq!(
+        (s.delivered, s.in_flight_at_end, s.in_queue_at_end),
+        (0, 3, 7)
+    );
+    assert!(s.delay_us.is_empty() && s.queue_delay_us.is_empty());
+    let s = model.stats_at(ms(75));
+    assert_eq!(
+        (s.delivered, s.in_flight_at_end, s.in_queue_at_end),
+        (2, 5, 3)
+    );
+    assert_eq!(s.delivered_bytes, 2500);
+    assert!(s.delay_us.equivalent(s.delay_us.max(), 70_000));
+    // Arrivals are settled at later offers; the verdict view still counts
+    // every copy as delivered.
+    burst(&mut model, ms(200), 1, 1250);
+    let s = model.stats_at(ms(200));
+    assert_eq!(
+        (s.delivered, s.in_flight_at_end, s.in_queue_at_end),
+        (10, 0, 1)
+    );
+    assert_eq!(model.stats().delivered, 11);
+    let settled = s.delivered + s.dropped() + s.in_flight_at_end + s.in_queue_at_end;
+    assert_eq!(settled, s.offered + s.duplicated);
+}
