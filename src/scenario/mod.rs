@@ -345,7 +345,7 @@ fn tcp(cx: &mut Ctx, root: &mut Table) -> TcpConfig {
 }
 
 /// Checks that the TCP buffers of every connection fit in
-/// [`MAX_TCP_MEMORY`]: each `tcp-bulk` client is one connection with a
+/// [`MAX_TCP_MEMORY`]: each client of a TCP protocol is one connection with a
 /// receive and a send buffer at both ends, each as set in `[tcp]` or as
 /// the harness derives it from the links.
 fn tcp_memory(
@@ -358,7 +358,10 @@ fn tcp_memory(
 ) {
     let connections: u64 = sessions
         .iter()
-        .filter(|s| s.protocol.kind() == ProtocolKind::TcpBulk)
+        .filter(|s| {
+            crate::proto::find(s.protocol)
+                .is_some_and(|p| p.transport == crate::proto::Transport::Tcp)
+        })
         .map(|s| s.clients.len() as u64)
         .sum();
     if connections == 0 {
