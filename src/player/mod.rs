@@ -32,8 +32,11 @@
 //! # Outcomes (each frame from the join keyframe on counts once)
 //!
 //! * The viewer joins on the first keyframe that arrives (live mode: in
-//!   time for its deadline). Video units before it, or with a smaller dts,
-//!   are `frames_before_start`.
+//!   time for its deadline). Video units with a smaller dts, or that
+//!   arrived before it, are `frames_before_start`, except units that
+//!   arrived just ahead of it (the last [`PENDING_CAP`]) but follow it in
+//!   decode order: those are admitted as frames when the viewer joins,
+//!   judged by their own arrival times.
 //! * **Presented**: decoded and shown at its deadline; latency = deadline −
 //!   capture time.
 //! * **Late**: arrived after its deadline, or after the decoder needed it
@@ -110,6 +113,9 @@ use stats::Bins;
 pub const EVENT_CAP: usize = 100_000;
 /// The most presented units held for [`Player::take_presented`].
 pub const PRESENTED_CAP: usize = 10_000;
+/// The most video units held before the join, in case they follow the
+/// join keyframe in decode order (arrived ahead of it).
+pub const PENDING_CAP: usize = 64;
 /// The most non-presentation tracks remembered.
 pub const TRACK_CAP: usize = 64;
 
@@ -252,6 +258,8 @@ pub struct Player {
     min_gap: Option<i64>,
     /// dts and media time of the join keyframe.
     join: Option<(i64, Duration)>,
+    /// Units that arrived before the join, with their arrival times.
+    pending: VecDeque<(Duration, AccessUnit)>,
     state: State,
     /// Media time of the last frame played, broken or skipped.
     last_media: Option<Duration>,
@@ -282,6 +290,7 @@ impl Player {
             cadence: None,
             min_gap: None,
             join: None,
+            pending: VecDeque::new(),
             state: State::Waiting,
             last_media: None,
             reference: None,

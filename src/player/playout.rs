@@ -17,8 +17,8 @@ use crate::media::ticks_to_duration;
 /// What falls due next.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Step {
-    /// The queue entry at this dts.
-    Entry(i64),
+    /// The queue entry `(media, dts)`.
+    Entry(Duration, i64),
     /// Nothing is queued; the next frame (at this media time) is expected.
     Expect(Duration),
 }
@@ -122,7 +122,7 @@ impl Player {
         let entry = self.buffer.first();
         let (at, step) = match (self.state, entry) {
             (State::Finished, _) => return None,
-            (_, Some((media, dts))) => (self.due(media)?, Step::Entry(dts)),
+            (_, Some((media, dts))) => (self.due(media)?, Step::Entry(media, dts)),
             (State::Playing { .. }, None) => {
                 let next = self.last_media?.saturating_add(self.cadence_time()?);
                 (self.due(next)?, Step::Expect(next))
@@ -141,14 +141,14 @@ impl Player {
             self.sample_until(at);
             self.floor = at;
             match step {
-                Step::Entry(dts) => self.play_entry(at, dts),
+                Step::Entry(media, dts) => self.play_entry(at, media, dts),
                 Step::Expect(media) => self.stall(at, media),
             }
         }
     }
 
     /// The queue entry `dts` is due at `at`.
-    fn play_entry(&mut self, at: Duration, dts: i64) {
+    fn play_entry(&mut self, at: Duration, queued: Duration, dts: i64) {
         match self.buffer.slot(dts) {
             Some(Slot::Missing { pts, media }) => {
                 let (pts, media) = (*pts, *media);
@@ -177,10 +177,9 @@ impl Player {
                     }
                 }
             }
-            // Not queued: unreachable by the queue invariant; drop it.
-            _ => {
-                self.buffer.remove(dts);
-            }
+            // Unreachable by the queue invariant; dropping the entry keeps
+            // the loop finite whatever happens.
+            _ => self.buffer.drop_entry(queued, dts),
         }
     }
 

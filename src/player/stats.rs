@@ -15,6 +15,8 @@ use hdrhistogram::Histogram;
 pub const BIN: Duration = Duration::from_millis(100);
 /// The most bins a series holds (about 2 h 47 min of 100 ms bins).
 pub const SERIES_CAP: usize = 100_000;
+/// The largest latency the histogram tells apart: 24 h, in µs.
+pub const MAX_LATENCY_US: u64 = 86_400_000_000;
 
 /// What a viewer experienced (see the [`crate::player`] module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +42,7 @@ pub struct QoeStats {
     /// before it): not counted in the frame counters above.
     pub frames_before_start: u64,
     /// Glass-to-glass latency per presented frame, in µs, 3 significant
-    /// digits.
+    /// digits; latencies beyond 24 h count as 24 h.
     pub latency_us: Histogram<u64>,
     /// Bytes of every unit received (audio and video, duplicates and late
     /// units included, damaged units excluded).
@@ -82,7 +84,8 @@ impl Default for QoeStats {
             frames_lost: 0,
             frames_undecodable: 0,
             frames_before_start: 0,
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+            latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+                .expect("1 µs to 24 h at 3 significant digits is valid"),
             media_bytes: 0,
             audio_units_lost: 0,
             units_ignored: 0,
@@ -178,7 +181,7 @@ impl Bins {
             Some((open, _)) if open >= index => return,
             Some((open, total)) => {
                 push_capped(&mut stats.bitrate_series, (bin_start(open), total));
-                open + 1
+                open.saturating_add(1)
             }
             None => self.first,
         };
@@ -210,7 +213,7 @@ impl Bins {
     /// Closes the open bins at the end of the run `now`.
     pub fn finish(&mut self, now: Duration, stats: &mut QoeStats) {
         let last = bin_of(now).max(self.first);
-        let close = if bin_start(last) < now { last + 1 } else { last };
+        let close = if bin_start(last) < now { last.saturating_add(1) } else { last };
         self.roll_bytes(close, stats);
         self.bytes = None;
         if let Some(bin) = self.latency.take() {
