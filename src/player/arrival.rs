@@ -44,7 +44,9 @@ impl Player {
     /// order, judged by their own arrival times: they were counted before
     /// start, and now count as frames.
     fn admit_held(&mut self, now: Duration) {
-        let Some((join_dts, _)) = self.join else { return };
+        let Some((join_dts, _)) = self.join else {
+            return;
+        };
         let mut held: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
         held.sort_by_key(|(_, au)| au.dts);
         for (arrived, au) in held.into_iter().filter(|(_, au)| au.dts > join_dts) {
@@ -107,7 +109,9 @@ impl Player {
                 return;
             }
         }
-        let Some(max) = self.buffer.max_dts else { return };
+        let Some(max) = self.buffer.max_dts else {
+            return;
+        };
         if let Some(step) = au.dts.checked_sub(max).filter(|&s| s > 0) {
             let smallest = self.min_gap.map_or(step, |m| m.min(step));
             self.min_gap = Some(smallest);
@@ -121,7 +125,10 @@ impl Player {
             return;
         };
         let scale = video.timescale;
-        match self.buffer.gap(au.dts, au.pts, au.capture_time, cadence, scale) {
+        match self
+            .buffer
+            .gap(au.dts, au.pts, au.capture_time, cadence, scale)
+        {
             Gap::None => {}
             Gap::Discontinuity => {
                 self.stats.discontinuities += 1;
@@ -197,9 +204,11 @@ impl Player {
         let dts = max.saturating_add(cadence);
         let pts = pts.unwrap_or(dts.saturating_add(self.buffer.delay));
         let media = match self.reference {
-            Some((ref_pts, ref_media)) => {
-                shift(ref_media, i128::from(pts) - i128::from(ref_pts), video.timescale)
-            }
+            Some((ref_pts, ref_media)) => shift(
+                ref_media,
+                i128::from(pts) - i128::from(ref_pts),
+                video.timescale,
+            ),
             None => join_media,
         };
         self.add_missing(now, now, dts, pts, media);

@@ -53,9 +53,14 @@ pub(super) struct Frame {
 pub(super) enum Slot {
     Arrived(Frame),
     /// Revealed by a gap (or a damaged unit); pts and media are estimates.
-    Missing { pts: i64, media: Duration },
+    Missing {
+        pts: i64,
+        media: Duration,
+    },
     /// Booked lost or late; breaks the decode chain when the decoder passes.
-    Gone { outcome: Outcome },
+    Gone {
+        outcome: Outcome,
+    },
 }
 
 /// What an arriving dts means, before timing is considered.
@@ -142,9 +147,10 @@ impl Buffer {
     /// slot whose estimated dts is off the true one.
     pub fn known(&self, dts: i64, tolerance: i64) -> Known {
         match self.slots.get(&dts) {
-            Some(Slot::Arrived(_)) | Some(Slot::Gone { outcome: Outcome::Late }) => {
-                return Known::Duplicate
-            }
+            Some(Slot::Arrived(_))
+            | Some(Slot::Gone {
+                outcome: Outcome::Late,
+            }) => return Known::Duplicate,
             Some(Slot::Gone { .. }) => return Known::WasLost,
             Some(Slot::Missing { .. }) => return Known::Fills(dts),
             None => {}
@@ -154,7 +160,10 @@ impl Buffer {
                 Some(Outcome::Lost) => Known::WasLost,
                 Some(_) => Known::Duplicate,
                 None if self.history.len() >= HISTORY_CAP
-                    && self.history.first_key_value().is_some_and(|(&k, _)| dts < k) =>
+                    && self
+                        .history
+                        .first_key_value()
+                        .is_some_and(|(&k, _)| dts < k) =>
                 {
                     Known::Stale
                 }
@@ -165,9 +174,10 @@ impl Buffer {
             let tolerance = tolerance.max(0);
             let lo = dts.saturating_sub(tolerance);
             let hi = dts.saturating_add(tolerance);
-            let near = self.slots.range(lo..=hi).find_map(|(&k, s)| {
-                matches!(s, Slot::Missing { .. }).then_some(k)
-            });
+            let near = self
+                .slots
+                .range(lo..=hi)
+                .find_map(|(&k, s)| matches!(s, Slot::Missing { .. }).then_some(k));
             if let Some(k) = near {
                 return Known::Fills(k);
             }
@@ -341,7 +351,11 @@ impl Buffer {
     /// do not (a hole at the playhead is jumped).
     pub fn run(&self, cadence: Duration) -> Option<(Duration, Duration)> {
         let arrived = |dts: &i64| matches!(self.slots.get(dts), Some(Slot::Arrived(_)));
-        let mut entries = self.queue.iter().skip_while(|(_, dts)| !arrived(dts)).map(|&(m, _)| m);
+        let mut entries = self
+            .queue
+            .iter()
+            .skip_while(|(_, dts)| !arrived(dts))
+            .map(|&(m, _)| m);
         let first = entries.next()?;
         let mut end = first.saturating_add(cadence);
         for media in entries {

@@ -216,7 +216,10 @@ enum State {
     Waiting,
     /// Playing since `since`; in buffered mode media `anchor.1` plays at
     /// time `anchor.0`.
-    Playing { since: Duration, anchor: (Duration, Duration) },
+    Playing {
+        since: Duration,
+        anchor: (Duration, Duration),
+    },
     /// Stalled since `since` with the playhead at media time `playhead`.
     Stalled { since: Duration, playhead: Duration },
     /// After [`Player::finish`].

@@ -87,9 +87,13 @@ impl Player {
         let (_, join_media) = self.join?;
         Some(match (self.config.mode, self.state) {
             (PlayoutMode::Live { target_latency }, _) => t.saturating_sub(target_latency),
-            (_, State::Playing { anchor: (time, base), .. }) => {
-                base.saturating_add(t.saturating_sub(time))
-            }
+            (
+                _,
+                State::Playing {
+                    anchor: (time, base),
+                    ..
+                },
+            ) => base.saturating_add(t.saturating_sub(time)),
             (_, State::Stalled { playhead, .. }) => playhead,
             _ => join_media,
         })
@@ -105,7 +109,11 @@ impl Player {
         let Some((first, end)) = self.buffer.run(cadence) else {
             return (Duration::ZERO, Some(playhead));
         };
-        let from = if first <= playhead.saturating_add(cadence) { playhead } else { first };
+        let from = if first <= playhead.saturating_add(cadence) {
+            playhead
+        } else {
+            first
+        };
         (end.saturating_sub(from), Some(from))
     }
 
@@ -193,7 +201,12 @@ impl Player {
             self.push_event(PlayerEvent::Started { at, startup });
         }
         match self.state {
-            State::Waiting => self.state = State::Playing { since: at, anchor: (at, frame.media) },
+            State::Waiting => {
+                self.state = State::Playing {
+                    since: at,
+                    anchor: (at, frame.media),
+                }
+            }
             State::Stalled { since, .. } => self.end_stall(at, since),
             _ => {}
         }
@@ -222,7 +235,10 @@ impl Player {
             return;
         };
         self.play_closed = self.play_closed.saturating_add(at.saturating_sub(since));
-        self.state = State::Stalled { since: at, playhead };
+        self.state = State::Stalled {
+            since: at,
+            playhead,
+        };
         self.stats.stalls += 1;
         self.push_event(PlayerEvent::StallStart { at });
     }
@@ -232,7 +248,10 @@ impl Player {
     fn end_stall_at(&mut self, at: Duration, since: Duration, resume: Duration) {
         let duration = at.saturating_sub(since);
         self.stats.stall_time = self.stats.stall_time.saturating_add(duration);
-        self.state = State::Playing { since: at, anchor: (at, resume) };
+        self.state = State::Playing {
+            since: at,
+            anchor: (at, resume),
+        };
         self.push_event(PlayerEvent::StallEnd { at, duration });
     }
 
@@ -251,7 +270,10 @@ impl Player {
         let Some(from) = from else { return };
         match self.state {
             State::Waiting if self.join.is_some() && level >= startup => {
-                self.state = State::Playing { since: now, anchor: (now, from) };
+                self.state = State::Playing {
+                    since: now,
+                    anchor: (now, from),
+                };
                 self.floor = now;
             }
             State::Stalled { since, .. } if level >= rebuffer && !level.is_zero() => {
@@ -275,20 +297,43 @@ impl Player {
             Some(run) if run.kind == kind => run.count = run.count.saturating_add(count),
             _ => {
                 self.close_run();
-                self.run = Some(Run { kind, at, first_pts: pts, count });
+                self.run = Some(Run {
+                    kind,
+                    at,
+                    first_pts: pts,
+                    count,
+                });
             }
         }
     }
 
     /// Emits the open run's event.
     fn close_run(&mut self) {
-        let Some(Run { kind, at, first_pts, count }) = self.run.take() else {
+        let Some(Run {
+            kind,
+            at,
+            first_pts,
+            count,
+        }) = self.run.take()
+        else {
             return;
         };
         self.push_event(match kind {
-            RunKind::Lost => PlayerEvent::FramesLost { at, first_pts, count },
-            RunKind::Late => PlayerEvent::FramesLate { at, first_pts, count },
-            RunKind::Undecodable => PlayerEvent::FramesUndecodable { at, first_pts, count },
+            RunKind::Lost => PlayerEvent::FramesLost {
+                at,
+                first_pts,
+                count,
+            },
+            RunKind::Late => PlayerEvent::FramesLate {
+                at,
+                first_pts,
+                count,
+            },
+            RunKind::Undecodable => PlayerEvent::FramesUndecodable {
+                at,
+                first_pts,
+                count,
+            },
         });
     }
 

@@ -136,7 +136,12 @@ pub(super) struct Bins {
 impl Bins {
     pub fn new(start: Duration) -> Bins {
         let first = bin_of(start);
-        Bins { first, next_sample: first, bytes: None, latency: None }
+        Bins {
+            first,
+            next_sample: first,
+            bytes: None,
+            latency: None,
+        }
     }
 
     /// The ends of bins reached by `now` whose buffer level is not yet
@@ -213,7 +218,11 @@ impl Bins {
     /// Closes the open bins at the end of the run `now`.
     pub fn finish(&mut self, now: Duration, stats: &mut QoeStats) {
         let last = bin_of(now).max(self.first);
-        let close = if bin_start(last) < now { last.saturating_add(1) } else { last };
+        let close = if bin_start(last) < now {
+            last.saturating_add(1)
+        } else {
+            last
+        };
         self.roll_bytes(close, stats);
         self.bytes = None;
         if let Some(bin) = self.latency.take() {

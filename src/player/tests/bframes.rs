@@ -47,14 +47,21 @@ fn clean_b_frame_stream_presents_in_display_order_at_the_target() {
     let shown: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            PlayerEvent::Presented { at, pts, latency, .. } => Some((*at, *pts, *latency)),
+            PlayerEvent::Presented {
+                at, pts, latency, ..
+            } => Some((*at, *pts, *latency)),
             _ => None,
         })
         .collect();
-    let expected: Vec<_> = (0..50).map(|k| (cap(k, 25) + ms(200), k * 3600, ms(200))).collect();
+    let expected: Vec<_> = (0..50)
+        .map(|k| (cap(k, 25) + ms(200), k * 3600, ms(200)))
+        .collect();
     assert_eq!(shown, expected);
     let stats = player.stats();
-    assert_eq!(stats.frames_lost + stats.frames_late + stats.frames_undecodable, 0);
+    assert_eq!(
+        stats.frames_lost + stats.frames_late + stats.frames_undecodable,
+        0
+    );
     assert_eq!(stats.stalls, 0);
 }
 
@@ -71,6 +78,10 @@ fn lost_b_frame_breaks_decode_order_until_the_next_idr() {
     assert_eq!(stats.frames_presented, 30);
     assert_eq!(stats.stalls, 0);
     // The lost frame's pts is estimated from its dts and the IDR's delay.
-    let lost = PlayerEvent::FramesLost { at: ms(400), first_pts: 5 * 3600, count: 1 };
+    let lost = PlayerEvent::FramesLost {
+        at: ms(400),
+        first_pts: 5 * 3600,
+        count: 1,
+    };
     assert!(events.contains(&lost));
 }

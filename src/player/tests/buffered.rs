@@ -31,20 +31,35 @@ fn startup_threshold_stall_and_rebuffer_grow_latency_by_the_stall() {
     let stats = player.stats();
     // 1000 ms are buffered when frame 24 arrives at 1060 ms.
     assert_eq!(stats.startup, Some(ms(1060)));
-    assert_eq!(events[0], PlayerEvent::Started { at: ms(1060), startup: ms(1060) });
+    assert_eq!(
+        events[0],
+        PlayerEvent::Started {
+            at: ms(1060),
+            startup: ms(1060)
+        }
+    );
     // Frame 49 plays at 3020 ms; frame 50 is due at 3060 ms. The burst at
     // 3500 ms holds 500 ms of media once frame 62 is in: resume at 3500.
     assert_eq!((stats.stalls, stats.stall_time), (1, ms(440)));
     assert!(events.contains(&PlayerEvent::StallStart { at: ms(3060) }));
-    assert!(events.contains(&PlayerEvent::StallEnd { at: ms(3500), duration: ms(440) }));
+    assert!(events.contains(&PlayerEvent::StallEnd {
+        at: ms(3500),
+        duration: ms(440)
+    }));
     // Frame 30 was skipped at 2260 ms (lost), then arrived: late.
     assert_eq!((stats.frames_late, stats.frames_lost), (1, 0));
     assert_eq!(stats.frames_undecodable, 19); // 31..=49
     assert_eq!(stats.frames_presented, 105);
     assert_eq!(stats.play_time, ms(6460 - 1060 - 440));
     let latency = latencies(&events);
-    assert!(latency.iter().filter(|(k, _)| *k < 50).all(|(_, l)| *l == ms(1060)));
-    assert!(latency.iter().filter(|(k, _)| *k >= 50).all(|(_, l)| *l == ms(1500)));
+    assert!(latency
+        .iter()
+        .filter(|(k, _)| *k < 50)
+        .all(|(_, l)| *l == ms(1060)));
+    assert!(latency
+        .iter()
+        .filter(|(k, _)| *k >= 50)
+        .all(|(_, l)| *l == ms(1500)));
     assert_eq!(latency.len(), 105);
 }
 

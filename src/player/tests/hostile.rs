@@ -5,13 +5,35 @@ use super::*;
 use crate::player::{FRAME_CAP, SERIES_CAP};
 
 fn unit(track: u32, pts: i64, dts: i64, duration: u32, key: bool, capture: Duration) -> AccessUnit {
-    AccessUnit { track, pts, dts, duration, keyframe: key, data: vec![1; 10], capture_time: capture }
+    AccessUnit {
+        track,
+        pts,
+        dts,
+        duration,
+        keyframe: key,
+        data: vec![1; 10],
+        capture_time: capture,
+    }
 }
 
 /// A mix of every extreme we can think of.
 fn wild_units() -> Vec<(Duration, AccessUnit)> {
-    let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, 3600, i64::MAX - 1, i64::MAX];
-    let captures = [Duration::ZERO, ms(40), Duration::from_secs(u64::MAX / 4), Duration::MAX];
+    let extremes = [
+        i64::MIN,
+        i64::MIN + 1,
+        -1,
+        0,
+        1,
+        3600,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
+    let captures = [
+        Duration::ZERO,
+        ms(40),
+        Duration::from_secs(u64::MAX / 4),
+        Duration::MAX,
+    ];
     let durations = [0, 1, 3600, u32::MAX];
     let mut units = Vec::new();
     let mut n = 0u64;
@@ -19,8 +41,8 @@ fn wild_units() -> Vec<(Duration, AccessUnit)> {
         for &dts in &extremes {
             for (i, &capture) in captures.iter().enumerate() {
                 let duration = durations[(n as usize + i) % durations.len()];
-                let key = n % 3 == 0;
-                let track = if n % 11 == 0 { 9 } else { 1 };
+                let key = n.is_multiple_of(3);
+                let track = if n.is_multiple_of(11) { 9 } else { 1 };
                 // Arrival times wander, sometimes backwards, sometimes huge.
                 let at = match n % 7 {
                     0 => Duration::MAX,
@@ -56,13 +78,28 @@ fn feed_unsorted(player: &mut Player, units: Vec<(Duration, AccessUnit)>) {
 #[test]
 fn extreme_timestamps_do_not_panic_in_any_mode() {
     for mode in [
-        PlayoutMode::Live { target_latency: ms(200) },
-        PlayoutMode::Live { target_latency: Duration::ZERO },
-        PlayoutMode::Live { target_latency: Duration::MAX },
-        PlayoutMode::Buffered { startup: ms(500), rebuffer: ms(250) },
-        PlayoutMode::Buffered { startup: Duration::ZERO, rebuffer: Duration::ZERO },
+        PlayoutMode::Live {
+            target_latency: ms(200),
+        },
+        PlayoutMode::Live {
+            target_latency: Duration::ZERO,
+        },
+        PlayoutMode::Live {
+            target_latency: Duration::MAX,
+        },
+        PlayoutMode::Buffered {
+            startup: ms(500),
+            rebuffer: ms(250),
+        },
+        PlayoutMode::Buffered {
+            startup: Duration::ZERO,
+            rebuffer: Duration::ZERO,
+        },
     ] {
-        let config = PlayerConfig { mode, keep_presented: true };
+        let config = PlayerConfig {
+            mode,
+            keep_presented: true,
+        };
         let mut player = Player::new(config, ms(7));
         player.handle_track(video_track());
         player.handle_track(audio_track());
@@ -96,7 +133,12 @@ fn zero_durations_without_frame_rate_learn_the_cadence_from_dts_steps() {
 
 #[test]
 fn units_of_unknown_tracks_and_before_any_track_only_count_bytes() {
-    let config = PlayerConfig { mode: PlayoutMode::Live { target_latency: ms(200) }, keep_presented: false };
+    let config = PlayerConfig {
+        mode: PlayoutMode::Live {
+            target_latency: ms(200),
+        },
+        keep_presented: false,
+    };
     let mut player = Player::new(config, Duration::ZERO);
     player.handle_access_unit(ms(10), frame(0, 25, 25));
     player.handle_damaged(ms(10), 1, None);

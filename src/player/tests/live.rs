@@ -7,7 +7,13 @@ fn clean_30fps_stream_presents_every_frame_at_the_target() {
     let mut player = live(ms(200));
     let end = cap(89, 30) + ms(200);
     let events = drive(&mut player, stream(90, 30, 30, ms(50), &[]), end);
-    assert_eq!(events[0], PlayerEvent::Started { at: ms(200), startup: ms(200) });
+    assert_eq!(
+        events[0],
+        PlayerEvent::Started {
+            at: ms(200),
+            startup: ms(200)
+        }
+    );
     assert_eq!(events.len(), 91);
     for (k, event) in events[1..].iter().enumerate() {
         let k = k as i64;
@@ -23,14 +29,20 @@ fn clean_30fps_stream_presents_every_frame_at_the_target() {
     assert_eq!(stats.startup, Some(ms(200)));
     assert_eq!(stats.frames_presented, 90);
     assert_eq!(
-        (stats.frames_late, stats.frames_lost, stats.frames_undecodable),
+        (
+            stats.frames_late,
+            stats.frames_lost,
+            stats.frames_undecodable
+        ),
         (0, 0, 0)
     );
     assert_eq!((stats.stalls, stats.stall_time), (0, Duration::ZERO));
     assert_eq!(stats.play_time, cap(89, 30));
     assert_eq!(stats.stall_ratio(), Some(0.0));
     assert_eq!(stats.latency_us.len(), 90);
-    assert!(stats.latency_us.equivalent(stats.latency_us.min_nz(), 200_000));
+    assert!(stats
+        .latency_us
+        .equivalent(stats.latency_us.min_nz(), 200_000));
     assert!(stats.latency_us.equivalent(stats.latency_us.max(), 200_000));
     assert_eq!(stats.media_bytes, 9000);
     let presented = player.take_presented();
@@ -48,11 +60,21 @@ fn lost_p_frame_with_later_frames_buffered_skips_without_stall() {
     assert_eq!(stats.frames_undecodable, 14); // 11..=24, until the IDR at 25
     assert_eq!(stats.frames_presented, 60);
     assert_eq!(stats.stalls, 0);
-    let lost = PlayerEvent::FramesLost { at: ms(600), first_pts: 36_000, count: 1 };
-    let broken = PlayerEvent::FramesUndecodable { at: ms(640), first_pts: 39_600, count: 14 };
+    let lost = PlayerEvent::FramesLost {
+        at: ms(600),
+        first_pts: 36_000,
+        count: 1,
+    };
+    let broken = PlayerEvent::FramesUndecodable {
+        at: ms(640),
+        first_pts: 39_600,
+        count: 14,
+    };
     let i = events.iter().position(|e| *e == lost).expect("lost run");
     assert_eq!(events[i + 1], broken);
-    assert!(matches!(events[i + 2], PlayerEvent::Presented { at, pts: 90_000, .. } if at == ms(1200)));
+    assert!(
+        matches!(events[i + 2], PlayerEvent::Presented { at, pts: 90_000, .. } if at == ms(1200))
+    );
 }
 
 #[test]
@@ -91,11 +113,25 @@ fn outage_empties_the_buffer_stalls_and_late_frames_are_dropped() {
     assert_eq!(
         tail,
         vec![
-            PlayerEvent::Started { at: ms(200), startup: ms(200) },
+            PlayerEvent::Started {
+                at: ms(200),
+                startup: ms(200)
+            },
             PlayerEvent::StallStart { at: ms(1200) },
-            PlayerEvent::FramesLate { at: ms(2100), first_pts: 25 * 3600, count: 23 },
-            PlayerEvent::StallEnd { at: ms(2120), duration: ms(920) },
-            PlayerEvent::FramesUndecodable { at: ms(2120), first_pts: 48 * 3600, count: 2 },
+            PlayerEvent::FramesLate {
+                at: ms(2100),
+                first_pts: 25 * 3600,
+                count: 23
+            },
+            PlayerEvent::StallEnd {
+                at: ms(2120),
+                duration: ms(920)
+            },
+            PlayerEvent::FramesUndecodable {
+                at: ms(2120),
+                first_pts: 48 * 3600,
+                count: 2
+            },
         ]
     );
 }
@@ -114,7 +150,10 @@ fn jitter_below_the_target_never_stalls_and_reorders_are_fine() {
     let stats = player.stats();
     assert_eq!(stats.frames_presented, 75);
     assert_eq!(stats.stalls, 0);
-    assert_eq!(stats.frames_lost + stats.frames_late + stats.frames_undecodable, 0);
+    assert_eq!(
+        stats.frames_lost + stats.frames_late + stats.frames_undecodable,
+        0
+    );
 }
 
 #[test]
@@ -123,7 +162,11 @@ fn jitter_above_the_target_stalls_and_booked_lost_frames_become_late() {
     // Frames 10..=19 take 300 ms; the others 50 ms.
     let arrivals = (0..75)
         .map(|k| {
-            let transit = if (10..20).contains(&k) { ms(300) } else { ms(50) };
+            let transit = if (10..20).contains(&k) {
+                ms(300)
+            } else {
+                ms(50)
+            };
             (cap(k, 25) + transit, frame(k, 25, 25))
         })
         .collect();
@@ -137,7 +180,10 @@ fn jitter_above_the_target_stalls_and_booked_lost_frames_become_late() {
     assert_eq!(stats.frames_presented, 60);
     // Lost runs: 14..=16 at 850, then 17, 18 and 19 at their deadlines,
     // each closed by a late arrival.
-    assert_eq!(count(&events, |e| matches!(e, PlayerEvent::FramesLost { .. })), 4);
+    assert_eq!(
+        count(&events, |e| matches!(e, PlayerEvent::FramesLost { .. })),
+        4
+    );
 }
 
 #[test]
@@ -173,7 +219,10 @@ fn arrival_exactly_at_the_deadline_is_in_time() {
 fn duplicates_are_ignored() {
     let mut player = live(ms(200));
     let mut arrivals = stream(75, 25, 25, ms(50), &[]);
-    let copies: Vec<_> = arrivals.iter().map(|(at, au)| (*at + ms(1), au.clone())).collect();
+    let copies: Vec<_> = arrivals
+        .iter()
+        .map(|(at, au)| (*at + ms(1), au.clone()))
+        .collect();
     arrivals.extend(copies);
     arrivals.push((ms(2500), frame(5, 25, 25))); // long after it was shown
     drive(&mut player, arrivals, ms(3160));
@@ -196,7 +245,10 @@ fn units_before_the_first_keyframe_in_time_are_not_counted() {
     assert_eq!(stats.frames_before_start, 26);
     assert_eq!(stats.startup, Some(ms(1200)));
     assert_eq!(stats.frames_presented, 50);
-    assert_eq!(stats.frames_late + stats.frames_lost + stats.frames_undecodable, 0);
+    assert_eq!(
+        stats.frames_late + stats.frames_lost + stats.frames_undecodable,
+        0
+    );
 }
 
 #[test]
@@ -209,8 +261,21 @@ fn finish_counts_frames_due_and_never_arrived_and_closes_the_stall() {
     assert_eq!((stats.stalls, stats.stall_time), (1, ms(800)));
     assert_eq!(stats.play_time, ms(2000));
     let end = &events[events.len() - 2..];
-    assert_eq!(end[0], PlayerEvent::StallEnd { at: ms(3000), duration: ms(800) });
-    assert_eq!(end[1], PlayerEvent::FramesLost { at: ms(3000), first_pts: 50 * 3600, count: 21 });
+    assert_eq!(
+        end[0],
+        PlayerEvent::StallEnd {
+            at: ms(3000),
+            duration: ms(800)
+        }
+    );
+    assert_eq!(
+        end[1],
+        PlayerEvent::FramesLost {
+            at: ms(3000),
+            first_pts: 50 * 3600,
+            count: 21
+        }
+    );
     // Idempotent, and later input is ignored.
     player.finish(ms(4000));
     player.handle_access_unit(ms(4000), frame(50, 25, 25));

@@ -23,7 +23,12 @@ pub(super) fn video_track() -> Track {
         id: 1,
         codec: Codec::H264,
         timescale: SCALE,
-        config: CodecConfig::H264 { sps: vec![], pps: vec![], width: 320, height: 240 },
+        config: CodecConfig::H264 {
+            sps: vec![],
+            pps: vec![],
+            width: 320,
+            height: 240,
+        },
         frame_rate: None,
     }
 }
@@ -33,7 +38,11 @@ pub(super) fn audio_track() -> Track {
         id: 2,
         codec: Codec::Aac,
         timescale: 48_000,
-        config: CodecConfig::Aac { asc: vec![0x11, 0x88], sample_rate: 48_000, channels: 1 },
+        config: CodecConfig::Aac {
+            asc: vec![0x11, 0x88],
+            sample_rate: 48_000,
+            channels: 1,
+        },
         frame_rate: None,
     }
 }
@@ -62,8 +71,16 @@ pub(super) fn frame(k: i64, fps: u32, gop: i64) -> AccessUnit {
 }
 
 pub(super) fn live(target: Duration) -> Player {
-    let mode = PlayoutMode::Live { target_latency: target };
-    let mut player = Player::new(PlayerConfig { mode, keep_presented: true }, Duration::ZERO);
+    let mode = PlayoutMode::Live {
+        target_latency: target,
+    };
+    let mut player = Player::new(
+        PlayerConfig {
+            mode,
+            keep_presented: true,
+        },
+        Duration::ZERO,
+    );
     player.handle_track(video_track());
     player.handle_track(audio_track());
     player
@@ -71,7 +88,13 @@ pub(super) fn live(target: Duration) -> Player {
 
 pub(super) fn buffered(startup: Duration, rebuffer: Duration) -> Player {
     let mode = PlayoutMode::Buffered { startup, rebuffer };
-    let mut player = Player::new(PlayerConfig { mode, keep_presented: false }, Duration::ZERO);
+    let mut player = Player::new(
+        PlayerConfig {
+            mode,
+            keep_presented: false,
+        },
+        Duration::ZERO,
+    );
     player.handle_track(video_track());
     player
 }
@@ -133,7 +156,11 @@ pub(super) fn outage_arrivals() -> Vec<(Duration, AccessUnit)> {
     (0..75)
         .map(|k| {
             let c = cap(k, 25);
-            let at = if c >= ms(1000) && c < ms(2100) { ms(2100) } else { c + ms(50) };
+            let at = if c >= ms(1000) && c < ms(2100) {
+                ms(2100)
+            } else {
+                c + ms(50)
+            };
             (at, frame(k, 25, 25))
         })
         .collect()
