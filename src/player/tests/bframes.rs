@@ -85,3 +85,36 @@ fn lost_b_frame_breaks_decode_order_until_the_next_idr() {
     };
     assert!(events.contains(&lost));
 }
+
+#[test]
+fn reference_arriving_after_the_decoder_needed_it_is_late() {
+    // Decode index 1 (P, display 3, due 320 ms) arrives at 250 ms: after
+    // the B-frame shown at 240 ms that references it was due.
+    let mut moved = arrivals(50, &[1]);
+    moved.push((ms(250), bframe(1)));
+    let mut player = live(ms(200));
+    drive(&mut player, moved, ms(2160));
+    let stats = player.stats();
+    assert_eq!((stats.frames_late, stats.frames_lost), (1, 0));
+    assert_eq!(stats.frames_undecodable, 23); // decode 2..=24
+    assert_eq!(stats.frames_presented, 26); // the first IDR and the next GOP
+}
+
+#[test]
+fn buffered_startup_counts_contiguous_media_in_presentation_order() {
+    let mut player = buffered(ms(1000), ms(500));
+    let events = drive(&mut player, arrivals(50, &[]), ms(2970));
+    // Display 0..=24 is complete once decode index 24 (display 23)
+    // arrives at 1010 ms; before it, display 23 is a hole.
+    assert_eq!(player.stats().startup, Some(ms(1010)));
+    assert_eq!(player.stats().frames_presented, 50);
+    let latencies: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            PlayerEvent::Presented { latency, .. } => Some(*latency),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(latencies, vec![ms(1010); 50]);
+    assert_eq!(player.stats().stalls, 0);
+}

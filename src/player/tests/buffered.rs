@@ -127,3 +127,34 @@ fn buffered_mode_has_no_deadline_before_start() {
     assert_eq!(stats.frames_presented, 50);
     assert_eq!(stats.stalls, 0);
 }
+
+#[test]
+fn the_frame_a_stall_waits_for_is_not_late_when_it_comes() {
+    let mut player = buffered(ms(1000), ms(500));
+    // Frame 49 only comes at 3300 ms, during the stall it caused; frames
+    // from 50 on are held until 3500 ms.
+    let mut arrivals: Vec<_> = (0..125)
+        .filter(|&k| k != 49)
+        .map(|k| {
+            let at = cap(k, 25) + ms(100);
+            let at = if k >= 50 { at.max(ms(3500)) } else { at };
+            (at, frame(k, 25, 25))
+        })
+        .collect();
+    arrivals.push((ms(3300), frame(49, 25, 25)));
+    let events = drive(&mut player, arrivals, ms(6500));
+    let stats = player.stats();
+    // Frame 48 plays at 2980 ms, frame 49 is due at 3020 ms: stall with
+    // the playhead at 1960 ms. Frame 61 brings 520 ms at 3500 ms.
+    assert_eq!((stats.stalls, stats.stall_time), (1, ms(480)));
+    assert_eq!(stats.frames_presented, 125);
+    assert_eq!(stats.frames_late + stats.frames_lost, 0);
+    let frame_49 = PlayerEvent::Presented {
+        at: ms(3500),
+        pts: 49 * 3600,
+        latency: ms(1540),
+        bytes: 100,
+    };
+    assert!(events.contains(&frame_49));
+    assert_eq!(stats.play_time, ms(6500 - 1060 - 480));
+}
