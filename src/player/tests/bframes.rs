@@ -118,3 +118,29 @@ fn buffered_startup_counts_contiguous_media_in_presentation_order() {
     assert_eq!(latencies, vec![ms(1010); 50]);
     assert_eq!(player.stats().stalls, 0);
 }
+
+#[test]
+fn a_gop_delivered_backwards_before_its_deadlines_is_all_presented() {
+    // The first GOP lands at 1040 ms in reverse decode order (the IDR
+    // last); the second arrives normally. The target is 2 s.
+    let mut all = arrivals(50, &[]);
+    for (i, (at, _)) in all.iter_mut().enumerate().take(25) {
+        *at = ms(1040) + Duration::from_nanos(25 - i as u64);
+    }
+    let mut player = live(ms(2000));
+    let events = drive(&mut player, all, cap(49, 25) + ms(2000));
+    let stats = player.stats();
+    assert_eq!(stats.frames_before_start, 0);
+    assert_eq!(stats.frames_presented, 50);
+    assert_eq!(
+        stats.frames_late + stats.frames_lost + stats.frames_undecodable,
+        0
+    );
+    assert_eq!(
+        events[0],
+        PlayerEvent::Started {
+            at: ms(2000),
+            startup: ms(2000)
+        }
+    );
+}
