@@ -100,7 +100,7 @@
 //! events and [`PRESENTED_CAP`] presented units waiting to be taken (the
 //! oldest are dropped and counted), [`PENDING_CAP`] units before the join,
 //! [`TRACK_CAP`] other tracks, [`SERIES_CAP`] bins per series. Latencies
-//! beyond 24 h are recorded as 24 h.
+//! beyond 1 h are recorded as 1 h.
 
 mod account;
 mod arrival;

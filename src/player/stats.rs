@@ -15,8 +15,6 @@ use hdrhistogram::Histogram;
 pub const BIN: Duration = Duration::from_millis(100);
 /// The most bins a series holds (about 2 h 47 min of 100 ms bins).
 pub const SERIES_CAP: usize = 100_000;
-/// The largest latency the histogram tells apart: 24 h, in µs.
-pub const MAX_LATENCY_US: u64 = 86_400_000_000;
 
 /// What a viewer experienced (see the [`crate::player`] module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +40,7 @@ pub struct QoeStats {
     /// before it): not counted in the frame counters above.
     pub frames_before_start: u64,
     /// Glass-to-glass latency per presented frame, in µs, 3 significant
-    /// digits; latencies beyond 24 h count as 24 h.
+    /// digits; latencies beyond 1 h count as 1 h.
     pub latency_us: Histogram<u64>,
     /// Bytes of every unit received (audio and video, duplicates and late
     /// units included, damaged units excluded).
@@ -84,8 +82,8 @@ impl Default for QoeStats {
             frames_lost: 0,
             frames_undecodable: 0,
             frames_before_start: 0,
-            latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
-                .expect("1 µs to 24 h at 3 significant digits is valid"),
+            latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("1 µs to 1 h at 3 significant digits is valid"),
             media_bytes: 0,
             audio_units_lost: 0,
             units_ignored: 0,

@@ -306,3 +306,24 @@ fn damaged_units_count_as_missing_once() {
     assert_eq!(stats.audio_units_lost, 1);
     assert_eq!(stats.stalls, 0);
 }
+
+#[test]
+fn latency_histogram_holds_the_real_latency() {
+    let mut player = live(ms(200));
+    drive(&mut player, stream(25, 25, 25, ms(50), &[]), ms(1160));
+    let hist = &player.stats().latency_us;
+    assert_eq!(hist.len(), 25);
+    assert!(hist.equivalent(hist.value_at_quantile(0.5), 200_000));
+    assert!(hist.equivalent(hist.max(), 200_000));
+    assert!((hist.mean() - 200_000.0).abs() < 200.0);
+    // A latency beyond the 1 h bound is recorded as 1 h, not dropped.
+    let mut far = live(Duration::from_secs(7200));
+    drive(
+        &mut far,
+        stream(1, 25, 25, ms(50), &[]),
+        Duration::from_secs(7200),
+    );
+    let hist = &far.stats().latency_us;
+    assert_eq!(hist.len(), 1);
+    assert!(hist.equivalent(hist.max(), 3_600_000_000));
+}
