@@ -22,11 +22,17 @@
 //! * [`scenario`]: scenario files: the TOML schema, units (`"40ms"`,
 //!   `"5mbit"`, `"64KiB"`, `"1%"`), and validation that reports every error
 //!   with file, line and column before a run starts.
+//! * [`proto`]: the protocols (UDP/TS, TCP bulk, UDP CBR, …), each a sans-IO
+//!   core and a driver over [`net::Net`], plugged in through one registry.
+//! * [`metrics`]: the catalog, the per-session recorder, the event log, the
+//!   summary and its writers.
+//! * [`runner`]: one way to run a scenario: build the network, install each
+//!   session through its protocol, run, summarise.
+//! * [`workload`]: transport scenarios in one call (TCP bulk, UDP constant
+//!   bit rate), used by the fidelity tests and the benchmark.
 //! * [`player`]: the one player model every protocol hands its access
 //!   units to (sans-IO): live or buffered playout, the decode chain, and
 //!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
-//! * [`workload`]: transport-level sessions (TCP bulk, UDP constant bit rate)
-//!   used by the fidelity tests, the benchmark and the demo.
 //!
 //! ## Determinism
 //!
@@ -56,6 +62,7 @@ pub mod media;
 pub mod metrics;
 pub mod net;
 pub mod player;
+pub mod proto;
 pub mod runner;
 pub mod scenario;
 pub mod sim;

@@ -306,10 +306,13 @@ fn conformance_tokio_net() {
     let local = tokio::task::LocalSet::new();
     let outcomes = local.block_on(&rt, async {
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let ports = serve(TokioNet, ip).await.expect("server setup");
-        tokio::time::timeout(Duration::from_secs(60), exercise(TokioNet, ip, ports))
-            .await
-            .expect("cases finish")
+        let ports = serve(TokioNet::new(), ip).await.expect("server setup");
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            exercise(TokioNet::new(), ip, ports),
+        )
+        .await
+        .expect("cases finish")
     });
     assert_all_pass("tokio", &outcomes);
 }

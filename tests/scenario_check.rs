@@ -113,7 +113,7 @@ fn run_writes_a_report_and_same_seed_gives_identical_bytes() {
     assert_ne!(a, c, "another seed gives another summary");
 
     let summary: serde_json::Value = serde_json::from_slice(&a).unwrap();
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert_eq!(summary["seed"], 3);
     assert_eq!(summary["complete"], true);
     assert_eq!(summary["scenario"]["name"], "ident");

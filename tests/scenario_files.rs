@@ -14,9 +14,9 @@ use streamsim::net::link::{
     Reorder, ScheduledChange, Trace,
 };
 use streamsim::net::{Congestion, TcpConfig};
+use streamsim::proto::{OptionValue, Options};
 use streamsim::scenario::{
-    load, parse_str, Comparison, Diagnostics, Expectation, MediaSpec, ProtocolOptions, Scenario,
-    SessionSpec,
+    load, parse_str, Comparison, Diagnostics, Expectation, MediaSpec, Scenario, SessionSpec,
 };
 
 const TRACE: &str = "tests/../fixtures/traces/step-8-2mbit.trace";
@@ -814,7 +814,8 @@ fn the_minimal_scenario_takes_the_defaults() {
             start: Duration::ZERO,
             stop: None,
             port: 5001,
-            protocol: ProtocolOptions::TcpBulk { limit: None },
+            protocol: "tcp-bulk",
+            options: Options::new(),
         }]
     );
     assert_eq!(
@@ -1022,7 +1023,8 @@ fn the_full_scenario_parses_into_exactly_this() {
         s.media,
         Some(MediaSpec {
             file: Some(PathBuf::from(CLIP)),
-            looped: false
+            looped: false,
+            decode_check: false,
         })
     );
     full_links(&s);
@@ -1199,7 +1201,7 @@ fn full_links(s: &Scenario) {
 }
 
 fn full_sessions(s: &Scenario) {
-    let session = |name: &str, server: &str, client: &str, port, protocol| SessionSpec {
+    let session = |name: &str, server: &str, client: &str, port, (protocol, options)| SessionSpec {
         name: name.to_owned(),
         server: server.to_owned(),
         clients: vec![client.to_owned()],
@@ -1207,6 +1209,7 @@ fn full_sessions(s: &Scenario) {
         stop: None,
         port,
         protocol,
+        options,
     };
     assert_eq!(
         s.sessions,
@@ -1219,9 +1222,10 @@ fn full_sessions(s: &Scenario) {
                     "origin",
                     "edge",
                     5001,
-                    ProtocolOptions::TcpBulk {
-                        limit: Some(10_000_000)
-                    }
+                    (
+                        "tcp-bulk",
+                        Options::new().with("bytes", OptionValue::Size(10_000_000))
+                    )
                 )
             },
             session(
@@ -1229,17 +1233,19 @@ fn full_sessions(s: &Scenario) {
                 "edge",
                 "viewer",
                 6000,
-                ProtocolOptions::UdpCbr {
-                    bitrate: 1_500_000,
-                    payload: 1200
-                }
+                (
+                    "udp-cbr",
+                    Options::new()
+                        .with("bitrate", OptionValue::Bitrate(1_500_000))
+                        .with("payload", OptionValue::Size(1200))
+                )
             ),
             session(
                 "tcp-bulk-2",
                 "edge",
                 "origin",
                 5003,
-                ProtocolOptions::TcpBulk { limit: None }
+                ("tcp-bulk", Options::new())
             ),
         ]
     );

@@ -66,7 +66,10 @@ pub(super) fn execute(
 ) -> Result<RunOutput> {
     let sha256 = scenario_hash(file, scenario)?;
     let mut bar = progress::Bar::new(&scenario.name, scenario.duration, show_progress);
-    let options = RunOptions { capture };
+    let options = RunOptions {
+        capture: capture.then_some(crate::net::pcap::CaptureFormat::Pcap),
+        ..RunOptions::default()
+    };
     let output = run_scenario(
         scenario,
         &sha256,

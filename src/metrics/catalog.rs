@@ -1,12 +1,14 @@
 //! The names, units and meanings of every metric a run reports.
 //!
-//! Scenario validation checks `[expect]` keys against this catalog before a
-//! run starts, the summary builder fills exactly these names, and the README
-//! table is written from it. Names are `link.<id>.<metric>` for each link
-//! direction and `session.<name>.<metric>` for each session.
+//! Scenario validation checks `[expect]` keys against these tables before a
+//! run starts, sessions record exactly these names (their recorder checks
+//! them when the session is created), and the README tables are written
+//! from them. Names are `link.<id>.<metric>` for each link direction and
+//! `session.<name>.<metric>` for each session. Link metrics are defined
+//! here; each protocol defines its sessions' table in its own folder, and
+//! the media protocols share [`QOE_METRICS`].
 
 use super::summary::Unit;
-use crate::scenario::ProtocolKind;
 
 /// One metric: its last name component, unit and meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +21,8 @@ pub struct MetricDef {
     pub meaning: &'static str,
 }
 
-const fn def(name: &'static str, unit: Unit, meaning: &'static str) -> MetricDef {
+/// A table entry (for `const` tables).
+pub const fn def(name: &'static str, unit: Unit, meaning: &'static str) -> MetricDef {
     MetricDef {
         name,
         unit,
@@ -94,112 +97,13 @@ pub const LINK_METRICS: &[MetricDef] = &[
     def("queue_delay_max", Unit::Seconds, "queue delay, largest"),
 ];
 
-/// Metrics of a `tcp-bulk` session, all clients together.
-pub const TCP_BULK_METRICS: &[MetricDef] = &[
-    def("goodput", Unit::BitsPerSecond, "application bytes read × 8 / time from the session's start to the last client's end of stream (or the end of the run)"),
-    def("bytes", Unit::Bytes, "application bytes the clients read"),
-    def("clients_failed", Unit::Count, "clients that could not connect or lost their connection"),
-    def(
-        "startup",
-        Unit::Seconds,
-        "connect start → first byte read (largest over clients)",
-    ),
-    def("segments", Unit::Count, "TCP segments the server sent"),
-    def("wire_bytes", Unit::Bytes, "IP bytes the server sent"),
-    def(
-        "retransmissions",
-        Unit::Count,
-        "segments retransmitted (tshark's count)",
-    ),
-    def(
-        "retransmission_rate",
-        Unit::Ratio,
-        "retransmissions / segments",
-    ),
-    def(
-        "fast_retransmits",
-        Unit::Count,
-        "retransmissions after three duplicate ACKs",
-    ),
-    def(
-        "rto_count",
-        Unit::Count,
-        "retransmission timeouts (episodes)",
-    ),
-    def(
-        "spurious_retransmissions",
-        Unit::Count,
-        "retransmissions of data already acknowledged",
-    ),
-];
-
-/// Metrics of a `udp-cbr` session, all clients together.
-pub const UDP_CBR_METRICS: &[MetricDef] = &[
-    def(
-        "sent",
-        Unit::Count,
-        "datagrams the server sent, counted once per client",
-    ),
-    def(
-        "received",
-        Unit::Count,
-        "datagrams the clients received (duplicates excluded)",
-    ),
-    def(
-        "in_flight",
-        Unit::Count,
-        "datagrams sent within the slowest observed delay of the end, not yet received",
-    ),
-    def("lost", Unit::Count, "sent − received − in_flight"),
-    def("loss_rate", Unit::Ratio, "lost / (sent − in_flight)"),
-    def(
-        "reordered",
-        Unit::Count,
-        "datagrams that arrived after a later-sent one",
-    ),
-    def(
-        "goodput",
-        Unit::BitsPerSecond,
-        "payload bits received by all clients / time the stream ran",
-    ),
-    def("delay_p50", Unit::Seconds, "one-way delay, median"),
-    def("delay_p90", Unit::Seconds, "one-way delay, 90th percentile"),
-    def("delay_p99", Unit::Seconds, "one-way delay, 99th percentile"),
-    def("delay_max", Unit::Seconds, "one-way delay, largest"),
-    def(
-        "jitter",
-        Unit::Seconds,
-        "RFC 3550 interarrival jitter at the end of the run (largest over clients)",
-    ),
-    def(
-        "max_loss_burst",
-        Unit::Count,
-        "longest run of consecutive lost datagrams",
-    ),
-];
-
-/// The metrics of a session of `protocol`.
-pub fn session_metrics(protocol: ProtocolKind) -> &'static [MetricDef] {
-    match protocol {
-        ProtocolKind::TcpBulk => TCP_BULK_METRICS,
-        ProtocolKind::UdpCbr => UDP_CBR_METRICS,
-    }
-}
-
-/// The session tables, in the order [`session_table_for`] prefers on ties.
-const SESSION_TABLES: [&[MetricDef]; 2] = [TCP_BULK_METRICS, UDP_CBR_METRICS];
-
-/// The definition of a full metric name: `link.<id>.<metric>` is looked up in
-/// [`LINK_METRICS`], `session.<name>.<metric>` in the session tables
-/// (tcp-bulk first, so a shared name such as `goodput` gets the tcp-bulk
-/// meaning; use [`session_table_for`] when the session's other metrics are
-/// at hand).
+/// The definition of a link metric's full name (`link.<id>.<metric>`).
+/// Session metrics are defined by their protocol's table (see
+/// `crate::proto::metric_table`), which the summary names per session.
 pub fn find(metric_name: &str) -> Option<&'static MetricDef> {
     let (_, last) = metric_name.rsplit_once('.')?;
     if metric_name.starts_with("link.") {
         find_in(LINK_METRICS, last)
-    } else if metric_name.starts_with("session.") {
-        SESSION_TABLES.iter().find_map(|table| find_in(table, last))
     } else {
         None
     }
@@ -215,23 +119,45 @@ pub fn find_in(table: &'static [MetricDef], last: &str) -> Option<&'static Metri
     table.iter().find(|def| def.name == last)
 }
 
-/// The session table that defines the most of `last_names` (the last name
-/// components of one session's metrics): the way to tell a tcp-bulk session
-/// from a udp-cbr one when only the summary is at hand. Ties go to tcp-bulk;
-/// `None` when no table defines any of them.
-pub fn session_table_for<'a>(
-    last_names: impl IntoIterator<Item = &'a str> + Clone,
-) -> Option<&'static [MetricDef]> {
-    let mut best: Option<(&'static [MetricDef], usize)> = None;
-    for table in SESSION_TABLES {
-        let hits = last_names
-            .clone()
-            .into_iter()
-            .filter(|last| find_in(table, last).is_some())
-            .count();
-        if hits > 0 && best.is_none_or(|(_, most)| hits > most) {
-            best = Some((table, hits));
-        }
+/// What a viewer experienced: the metrics every media protocol's player
+/// reports, with one definition for all (see `crate::player`). Media
+/// protocols start their tables with these.
+pub const QOE_METRICS: &[MetricDef] = &[
+    def("startup", Unit::Seconds, "client start → first frame presented (largest over clients)"),
+    def("latency_p50", Unit::Seconds, "glass-to-glass latency of presented frames (presentation − capture), median"),
+    def("latency_p90", Unit::Seconds, "glass-to-glass latency, 90th percentile"),
+    def("latency_p99", Unit::Seconds, "glass-to-glass latency, 99th percentile"),
+    def("latency_max", Unit::Seconds, "glass-to-glass latency, largest"),
+    def("stalls", Unit::Count, "times playback was running, the next frame was due and not presentable"),
+    def("stall_time", Unit::Seconds, "time spent stalled (all clients)"),
+    def("stall_ratio", Unit::Ratio, "stall time / (play time + stall time), all clients"),
+    def("frames_presented", Unit::Count, "video frames presented"),
+    def("frames_late", Unit::Count, "video frames that arrived after their deadline (dropped)"),
+    def("frames_lost", Unit::Count, "video frames that never arrived whole"),
+    def("frames_undecodable", Unit::Count, "video frames that arrived but reference a lost or broken frame (until the next keyframe)"),
+    def("frames_before_start", Unit::Count, "units received before the first keyframe a client joined on (not counted above)"),
+    def("media_bitrate", Unit::BitsPerSecond, "media bytes received × 8 / time from the client's start to the end of the run, mean over clients"),
+    def("decode_errors", Unit::Count, "presented frames the real decoder could not decode (decode_check)"),
+    def("psnr_mean", Unit::Decibels, "Y-PSNR of decoded presented frames against the source, mean (decode_check)"),
+    def("psnr_p5", Unit::Decibels, "Y-PSNR, 5th percentile (decode_check)"),
+];
+
+/// `a` followed by `b`, as one table: a protocol's table is the shared
+/// [`QOE_METRICS`] followed by its own, built at compile time
+/// (`const T: [MetricDef; N] = join(QOE_METRICS, OWN)`, `N` the sum of the
+/// lengths; a wrong `N` fails the build).
+pub const fn join<const N: usize>(a: &[MetricDef], b: &[MetricDef]) -> [MetricDef; N] {
+    assert!(a.len() + b.len() == N, "N must be the sum of the lengths");
+    let mut out = [def("", Unit::Count, ""); N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
     }
-    best.map(|(table, _)| table)
+    let mut j = 0;
+    while j < b.len() {
+        out[a.len() + j] = b[j];
+        j += 1;
+    }
+    out
 }

@@ -47,6 +47,53 @@ pub enum EventKind {
         /// What it was (`"connected"`, `"first byte"`, `"DESCRIBE"`, ...).
         message: String,
     },
+    /// A client's player presented its first frame.
+    PlaybackStart {
+        /// Session name.
+        session: String,
+        /// Client host.
+        client: String,
+        /// Client start → first frame, seconds.
+        startup: f64,
+    },
+    /// A client's playback froze: a frame was due and none was presentable.
+    StallStart {
+        /// Session name.
+        session: String,
+        /// Client host.
+        client: String,
+    },
+    /// A client's playback resumed.
+    StallEnd {
+        /// Session name.
+        session: String,
+        /// Client host.
+        client: String,
+        /// How long it froze, seconds.
+        duration: f64,
+    },
+    /// A run of consecutive video frames with one fate at a client.
+    Frames {
+        /// Session name.
+        session: String,
+        /// Client host.
+        client: String,
+        /// `lost`, `late` or `undecodable`.
+        outcome: String,
+        /// Frames in the run.
+        count: u64,
+        /// The pts of its first frame (90 kHz for video).
+        first_pts: i64,
+    },
+    /// A session's host failed to do its part; the session failed.
+    SessionError {
+        /// Session name.
+        session: String,
+        /// The host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A link dropped a packet.
     PacketDrop {
         /// Link direction id (`down`, `up`, `<link>.down`, ...).

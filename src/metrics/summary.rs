@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `summary.json` layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The unit a metric's value is in. Values are stored in the base unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -32,6 +32,9 @@ pub enum Unit {
     /// A plain count of things (packets, events, frames).
     #[serde(rename = "count")]
     Count,
+    /// Decibels (PSNR).
+    #[serde(rename = "dB")]
+    Decibels,
 }
 
 impl Unit {
@@ -43,6 +46,7 @@ impl Unit {
             Unit::Bytes => "B",
             Unit::Ratio => "ratio",
             Unit::Count => "count",
+            Unit::Decibels => "dB",
         }
     }
 
@@ -68,6 +72,7 @@ impl Unit {
                 }
             }
             Unit::Ratio => format!("{:.3}%", value * 100.0),
+            Unit::Decibels => format!("{value:.2} dB"),
             Unit::Count => {
                 if value.fract() == 0.0 && value.abs() < 1e15 {
                     format!("{value:.0}")
@@ -130,6 +135,21 @@ pub struct ExpectationOutcome {
     pub pass: bool,
 }
 
+/// One session of the run: what it ran, between which hosts, and whether
+/// it failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The protocol's name (`udp-ts`), which names its metric table.
+    pub protocol: String,
+    /// The server host.
+    pub server: String,
+    /// The client hosts.
+    pub clients: Vec<String>,
+    /// What failed (`host: message`), in order; empty when nothing did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
 /// Counts of the event log (see [`super::EventLog`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventCounts {
@@ -156,6 +176,9 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// False when the run was interrupted before its duration.
     pub complete: bool,
+    /// Every session, by name.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionInfo>,
     /// Every metric, by name.
     pub metrics: BTreeMap<String, Metric>,
     /// The scenario's `[expect]` bounds, in file order.
@@ -165,8 +188,9 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// True when every expectation holds.
+    /// True when every expectation holds and no session failed.
     pub fn passed(&self) -> bool {
         self.expectations.iter().all(|e| e.pass)
+            && self.sessions.values().all(|s| s.errors.is_empty())
     }
 }

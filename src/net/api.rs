@@ -12,11 +12,19 @@
 //! * [`NetStream::reset`] aborts the connection (sends RST); the peer's next
 //!   read or write fails with `ConnectionReset`.
 //!
+//! Time: a network carries the one clock its drivers may read. [`Net::now`]
+//! is simulated time since scenario start in the simulator, and time since
+//! the network was created on real sockets; [`Net::sleep_until`] waits for
+//! such a time. Protocol, player and workload code takes time only from
+//! here (never `tokio::time` or the system clock), so the harness under it
+//! can change without touching it.
+//!
 //! Every method runs on a single-threaded runtime (turmoil hosts are), so the
 //! futures are not `Send`.
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -29,6 +37,15 @@ pub trait Net: Clone + 'static {
     type Listener: NetListener<Stream = Self::Stream>;
     /// A bound UDP socket.
     type Udp: NetUdp;
+
+    /// The network's clock: simulated time since scenario start (live: time
+    /// since this network was created).
+    fn now(&self) -> Duration;
+
+    /// Waits until [`Net::now`] reaches `at` (returns at once when it has).
+    /// On return `now()` is at or after `at`; timers have a resolution of
+    /// 1 ms, so it may be up to 1 ms after.
+    async fn sleep_until(&self, at: Duration);
 
     /// Resolves `host` (a host name, or an address literal) with `port`.
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr>;

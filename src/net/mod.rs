@@ -9,9 +9,13 @@
 //! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
 //!   time, and the driver task that moves frames over turmoil;
 //! * [`pcap`] and [`flows`]: what a NIC captures and counts;
-//! * [`api`], [`SimNet`], [`TokioNet`]: one API, a simulated and a live world.
+//! * [`clock`]: a simulated host's clock (simulated time with sub-millisecond
+//!   precision over tokio's paused 1 ms timers);
+//! * [`api`], [`SimNet`], [`TokioNet`]: one API, a simulated and a live world,
+//!   each with its clock ([`Net::now`], [`Net::sleep_until`]).
 
 pub mod api;
+pub mod clock;
 pub mod flows;
 pub mod link;
 pub mod nic;

@@ -283,6 +283,3 @@ fn ipv4_destination(packet: &[u8]) -> Option<Ipv4Addr> {
 pub fn duration_to_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
-
-#[cfg(test)]
-mod tests;

@@ -34,9 +34,9 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::api::{Net, NetListener, NetStream, NetUdp};
+use super::clock::HostClock;
 use super::sockets::Proto;
 use super::stack::{tcp_socket, Stack};
-use crate::sim::clock::HostClock;
 
 /// Datagrams a UDP socket buffers each way.
 const UDP_PACKETS: usize = 1024;
@@ -66,11 +66,6 @@ impl SimNet {
         }
     }
 
-    /// Simulated time since scenario start.
-    pub fn now(&self) -> Duration {
-        self.clock.now()
-    }
-
     /// This host's address.
     pub fn addr(&self) -> Ipv4Addr {
         self.stack.borrow().addr()
@@ -81,6 +76,14 @@ impl Net for SimNet {
     type Stream = SimTcpStream;
     type Listener = SimListener;
     type Udp = SimUdp;
+
+    fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    async fn sleep_until(&self, at: Duration) {
+        self.clock.sleep_until(at).await;
+    }
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         if let Ok(ip) = host.parse::<IpAddr>() {

@@ -28,9 +28,9 @@ use smoltcp::time::{Duration as SmolDuration, Instant as SmolInstant};
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use tokio::sync::Notify;
 
+use super::clock::HostClock;
 use super::nic::{Nic, NIC_PORT};
 use super::sockets::Sockets;
-use crate::sim::clock::HostClock;
 
 /// Which congestion controller TCP senders use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

@@ -8,15 +8,35 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
+use tokio::time::Instant;
 
 use super::api::{Net, NetListener, NetStream, NetUdp};
 
-/// The operating system's network.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TokioNet;
+/// The operating system's network, with a clock that starts when it is
+/// created.
+#[derive(Clone, Copy, Debug)]
+pub struct TokioNet {
+    origin: Instant,
+}
+
+impl TokioNet {
+    /// The network, its clock starting now.
+    pub fn new() -> TokioNet {
+        TokioNet {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for TokioNet {
+    fn default() -> TokioNet {
+        TokioNet::new()
+    }
+}
 
 /// A TCP stream on a real socket.
 #[derive(Debug)]
@@ -34,6 +54,14 @@ impl Net for TokioNet {
     type Stream = TokioStream;
     type Listener = TokioListener;
     type Udp = TokioUdp;
+
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    async fn sleep_until(&self, at: Duration) {
+        tokio::time::sleep_until(self.origin + at).await;
+    }
 
     async fn resolve(&self, host: &str, port: u16) -> io::Result<SocketAddr> {
         tokio::net::lookup_host((host, port))

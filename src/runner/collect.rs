@@ -1,20 +1,17 @@
-//! Turns a run's raw counters into named metrics (see
-//! [`crate::metrics::catalog`]) and plot data.
+//! Turns the network's counters into link metrics (see
+//! [`crate::metrics::catalog`]) and plot data. Session metrics are what
+//! each session recorded; nothing here knows a protocol.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
 use super::directions;
-use super::sessions::Probe;
 use crate::metrics::{Cdf, Metric, PlotData, Series, Unit};
 use crate::net::link::{LinkStats, STATS_BIN};
-use crate::scenario::{ProtocolOptions, Scenario, SessionSpec};
+use crate::scenario::Scenario;
 use crate::sim::RunReport;
-use crate::workload::{cbr_interval, BulkClientStats, CbrReceiverStats};
 
 type Metrics = BTreeMap<String, Metric>;
 
@@ -36,8 +33,8 @@ fn put_ratio(metrics: &mut Metrics, prefix: &str, name: &str, part: u64, whole: 
     }
 }
 
-/// Every metric of the run, by name.
-pub(super) fn metrics(scenario: &Scenario, report: &RunReport, probes: &[Probe]) -> Metrics {
+/// The metrics of every link direction, by name.
+pub(super) fn link_metrics_of(scenario: &Scenario, report: &RunReport) -> Metrics {
     let mut metrics = Metrics::new();
     for dir in directions(scenario) {
         if let Some(stats) = report.link(&dir.egress) {
@@ -47,29 +44,6 @@ pub(super) fn metrics(scenario: &Scenario, report: &RunReport, probes: &[Probe])
                 stats,
                 report.elapsed,
             );
-        }
-    }
-    for (session, probe) in scenario.sessions.iter().zip(probes) {
-        let prefix = format!("session.{}", session.name);
-        match probe {
-            Probe::Bulk { clients } => {
-                bulk_metrics(&mut metrics, &prefix, session, clients, report)
-            }
-            Probe::Cbr {
-                sent,
-                started,
-                stop,
-                clients,
-            } => {
-                let ran = stop.min(&report.elapsed).saturating_sub(session.start);
-                let stream = Stream {
-                    sent: sent.get(),
-                    started: started.get().unwrap_or(session.start),
-                    interval: session_interval(session),
-                    elapsed: report.elapsed,
-                };
-                cbr_metrics(&mut metrics, &prefix, &stream, ran, clients);
-            }
         }
     }
     metrics
@@ -159,197 +133,6 @@ fn percentiles(
         Unit::Seconds,
         hist.max() as f64 / 1e6,
     );
-}
-
-fn bulk_metrics(
-    metrics: &mut Metrics,
-    prefix: &str,
-    session: &SessionSpec,
-    clients: &[(String, Rc<RefCell<BulkClientStats>>)],
-    report: &RunReport,
-) {
-    let bytes: u64 = clients.iter().map(|(_, s)| s.borrow().bytes).sum();
-    // The transfer ends when every client has read the end of the stream
-    // (after a `bytes` limit or `stop`), else at the end of the run.
-    let finished: Option<Vec<Duration>> =
-        clients.iter().map(|(_, s)| s.borrow().finished).collect();
-    let end = finished
-        .and_then(|f| f.into_iter().max())
-        .unwrap_or(report.elapsed)
-        .min(report.elapsed);
-    let secs = end.saturating_sub(session.start).as_secs_f64();
-    let goodput = if secs > 0.0 {
-        bytes as f64 * 8.0 / secs
-    } else {
-        0.0
-    };
-    put(metrics, prefix, "goodput", Unit::BitsPerSecond, goodput);
-    put(metrics, prefix, "bytes", Unit::Bytes, bytes as f64);
-    let failed = clients
-        .iter()
-        .filter(|(_, s)| s.borrow().error.is_some())
-        .count();
-    put(
-        metrics,
-        prefix,
-        "clients_failed",
-        Unit::Count,
-        failed as f64,
-    );
-    let startups: Option<Vec<Duration>> = clients
-        .iter()
-        .map(|(_, s)| {
-            let s = s.borrow();
-            Some(s.first_byte?.saturating_sub(s.started?))
-        })
-        .collect();
-    if let Some(startup) = startups.and_then(|v| v.into_iter().max()) {
-        put(
-            metrics,
-            prefix,
-            "startup",
-            Unit::Seconds,
-            startup.as_secs_f64(),
-        );
-    }
-    let mut flows = crate::net::flows::TcpFlowStats::default();
-    if let Some(server) = report.host(&session.server) {
-        for (_, f) in server
-            .tcp_sent()
-            .filter(|(k, _)| k.src.port() == session.port)
-        {
-            flows.segments += f.segments;
-            flows.wire_bytes += f.wire_bytes;
-            flows.retransmitted_segments += f.retransmitted_segments;
-            flows.fast_retransmits += f.fast_retransmits;
-            flows.retransmission_timeouts += f.retransmission_timeouts;
-            flows.spurious_retransmits += f.spurious_retransmits;
-        }
-    }
-    let count = |m: &mut Metrics, name: &str, v: u64| put(m, prefix, name, Unit::Count, v as f64);
-    count(metrics, "segments", flows.segments);
-    put(
-        metrics,
-        prefix,
-        "wire_bytes",
-        Unit::Bytes,
-        flows.wire_bytes as f64,
-    );
-    count(metrics, "retransmissions", flows.retransmitted_segments);
-    let (retransmitted, segments) = (flows.retransmitted_segments, flows.segments);
-    put_ratio(
-        metrics,
-        prefix,
-        "retransmission_rate",
-        retransmitted,
-        segments,
-    );
-    count(metrics, "fast_retransmits", flows.fast_retransmits);
-    count(metrics, "rto_count", flows.retransmission_timeouts);
-    count(
-        metrics,
-        "spurious_retransmissions",
-        flows.spurious_retransmits,
-    );
-}
-
-/// What the sender of a CBR stream did, for telling lost datagrams from
-/// those still in flight when the run ended.
-struct Stream {
-    /// Datagrams sent to each client.
-    sent: u64,
-    /// When the first was sent.
-    started: Duration,
-    /// Time between datagrams.
-    interval: Duration,
-    /// When the run ended.
-    elapsed: Duration,
-}
-
-impl Stream {
-    /// How many datagrams (from the first) were sent at least `delay`
-    /// before the end, so that they had as long to arrive as the slowest
-    /// one that did.
-    fn settled(&self, delay: Duration) -> u64 {
-        let cutoff = self.elapsed.saturating_sub(delay);
-        if cutoff < self.started {
-            return 0;
-        }
-        let since = (cutoff - self.started).as_nanos();
-        let n = since / self.interval.as_nanos().max(1) + 1;
-        u64::try_from(n).unwrap_or(u64::MAX).min(self.sent)
-    }
-}
-
-fn session_interval(session: &SessionSpec) -> Duration {
-    match session.protocol {
-        ProtocolOptions::UdpCbr { bitrate, payload } => cbr_interval(bitrate, payload),
-        ProtocolOptions::TcpBulk { .. } => Duration::ZERO,
-    }
-}
-
-type CbrClients = [(String, Rc<RefCell<CbrReceiverStats>>)];
-
-fn cbr_metrics(
-    metrics: &mut Metrics,
-    prefix: &str,
-    stream: &Stream,
-    ran: Duration,
-    clients: &CbrClients,
-) {
-    let mut received = 0;
-    let mut bytes = 0;
-    let mut reordered = 0;
-    let mut jitter: f64 = 0.0;
-    let mut burst = 0;
-    let mut in_flight = 0;
-    let mut delay = Histogram::<u64>::new(3).expect("3 significant digits is valid");
-    for (_, stats) in clients {
-        let s = stats.borrow();
-        // Datagrams sent within the slowest observed delay of the end, and
-        // not received, may still arrive: in flight, not lost.
-        let slowest = Duration::from_micros(s.delay_us.max()) + Duration::from_millis(1);
-        let settled = if s.received == 0 {
-            stream.sent
-        } else {
-            stream.settled(slowest)
-        };
-        in_flight += (settled..stream.sent).filter(|seq| !s.has(*seq)).count() as u64;
-        received += s.received;
-        bytes += s.bytes;
-        reordered += s.reordered;
-        jitter = jitter.max(s.jitter_s);
-        burst = burst.max(s.max_loss_burst(settled));
-        // Both histograms auto-resize; adding cannot fail.
-        let _ = delay.add(&s.delay_us);
-    }
-    let sent = stream.sent * clients.len() as u64;
-    let count = |m: &mut Metrics, name: &str, v: u64| put(m, prefix, name, Unit::Count, v as f64);
-    count(metrics, "sent", sent);
-    count(metrics, "received", received);
-    count(metrics, "in_flight", in_flight);
-    let lost = sent.saturating_sub(received + in_flight);
-    count(metrics, "lost", lost);
-    put_ratio(metrics, prefix, "loss_rate", lost, sent - in_flight);
-    count(metrics, "reordered", reordered);
-    let secs = ran.as_secs_f64();
-    let goodput = if secs > 0.0 {
-        bytes as f64 * 8.0 / secs
-    } else {
-        0.0
-    };
-    put(metrics, prefix, "goodput", Unit::BitsPerSecond, goodput);
-    percentiles(
-        metrics,
-        prefix,
-        "delay",
-        &delay,
-        &[("p50", 0.5), ("p90", 0.9), ("p99", 0.99)],
-    );
-    if received > 1 {
-        put(metrics, prefix, "jitter", Unit::Seconds, jitter);
-    }
-    count(metrics, "max_loss_burst", burst);
 }
 
 /// How many 100 ms bins cover `elapsed`.

@@ -128,6 +128,7 @@ mod tests {
                 sha256: String::new(),
             },
             seed: 1,
+            sessions: Default::default(),
             duration_s: 1.0,
             elapsed_s: 1.0,
             complete: true,

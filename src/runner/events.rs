@@ -1,34 +1,30 @@
-//! The run's event log: session milestones, link drops and TCP
-//! retransmissions from every NIC, and the scenario's scheduled link
-//! changes and outages, in scenario vocabulary and time order.
+//! The run's event log: what sessions recorded while they ran, link drops
+//! and TCP retransmissions from every NIC, and the scenario's scheduled
+//! link changes and outages, in scenario vocabulary and time order.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::directions;
-use super::sessions::Probe;
 use crate::metrics::{Event, EventCounts, EventKind, EventLog};
 use crate::net::link::{LinkChange, LinkConfig};
 use crate::net::nic::NicEventKind;
-use crate::scenario::{Scenario, SessionSpec};
+use crate::scenario::Scenario;
 use crate::sim::RunReport;
 
-/// The events, sorted by time, and their counts.
+/// The events, sorted by time, and their counts: `log` holds what the
+/// sessions recorded; the network's and the schedule's are added to it.
 pub(super) fn collect(
     scenario: &Scenario,
     report: &RunReport,
-    probes: &[Probe],
+    mut log: EventLog,
 ) -> (Vec<Event>, EventCounts) {
-    let mut log = EventLog::default();
     let elapsed = report.elapsed;
     // Egress names (`server->client`) to link direction ids (`down`).
     let mut ids = BTreeMap::new();
     for dir in directions(scenario) {
         schedule_events(&mut log, &dir.id, dir.config, elapsed);
         ids.insert(dir.egress, dir.id);
-    }
-    for (session, probe) in scenario.sessions.iter().zip(probes) {
-        session_events(&mut log, session, probe, elapsed);
     }
     let mut dropped_at_nics = 0;
     for host in &report.hosts {
@@ -113,50 +109,4 @@ fn describe(change: &LinkChange, state: &LinkConfig) -> String {
         });
     }
     text
-}
-
-fn session_events(log: &mut EventLog, spec: &SessionSpec, probe: &Probe, elapsed: Duration) {
-    let (session, server) = (spec.name.as_str(), spec.server.as_str());
-    let mut push = |at: Option<Duration>, kind: EventKind| {
-        if let Some(at) = at.filter(|t| *t <= elapsed) {
-            log.push(at, kind);
-        }
-    };
-    let message = |host: &str, message: &str| EventKind::ProtocolMessage {
-        session: session.to_owned(),
-        host: host.to_owned(),
-        message: message.to_owned(),
-    };
-    match probe {
-        Probe::Bulk { clients } => {
-            for (client, stats) in clients {
-                let s = stats.borrow();
-                let start = EventKind::SessionStart {
-                    session: session.to_owned(),
-                    client: client.clone(),
-                };
-                push(s.started, start);
-                push(
-                    s.connected,
-                    message(client, &format!("connected to {server}")),
-                );
-                push(s.first_byte, message(client, "first byte"));
-                push(s.finished, message(client, "end of stream"));
-                if let Some((at, error)) = &s.error {
-                    push(Some(*at), message(client, &format!("error: {error}")));
-                }
-            }
-        }
-        Probe::Cbr {
-            clients, started, ..
-        } => {
-            for (client, _) in clients {
-                let start = EventKind::SessionStart {
-                    session: session.to_owned(),
-                    client: client.clone(),
-                };
-                push(started.get(), start);
-            }
-        }
-    }
 }

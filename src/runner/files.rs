@@ -47,7 +47,10 @@ pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes);
     put("summary.json", summary_json(output).as_bytes())?;
-    put("summary.md", summary_markdown(&output.summary).as_bytes())?;
+    put(
+        "summary.md",
+        summary_markdown(&output.summary, crate::proto::metric_table).as_bytes(),
+    )?;
     let mut events = String::new();
     for event in &output.events {
         events.push_str(&serde_json::to_string(event).expect("an event always serialises"));

@@ -13,6 +13,7 @@ mod events;
 mod files;
 mod sessions;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -20,11 +21,12 @@ use sha2::{Digest, Sha256};
 pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
 pub use files::{default_report_dir, summary_json, write_atomic, write_report};
 
-use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
+use crate::metrics::{Event, EventSink, PlotData, ScenarioInfo, Summary};
 use crate::net::link::LinkConfig;
 use crate::net::pcap::CaptureFormat;
+use crate::proto::{MediaFeed, MediaOrigin};
 use crate::scenario::Scenario;
-use crate::sim::{Harness, LinkSpec, Progress, SimConfig, SimError, Topology};
+use crate::sim::{Harness, LinkSpec, Progress, RunReport, SimConfig, SimError, Topology};
 
 /// Errors running a scenario.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,12 @@ pub enum RunError {
     /// The simulation could not be built or failed while running.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// A session could not be set up.
+    #[error(transparent)]
+    Install(#[from] crate::proto::InstallError),
+    /// The scenario's media cannot be streamed.
+    #[error("[media]: {0}")]
+    Media(String),
     /// A file the scenario references could not be read for its hash.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -45,8 +53,10 @@ pub enum RunError {
 /// How to run a scenario, beyond what the file says.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunOptions {
-    /// Capture every host's traffic (pcap).
-    pub capture: bool,
+    /// Capture every host's traffic in this format.
+    pub capture: Option<CaptureFormat>,
+    /// In pcapng captures, mark packets the link dropped with their cause.
+    pub capture_drops: bool,
 }
 
 /// Everything a run produced.
@@ -60,6 +70,11 @@ pub struct RunOutput {
     pub plots: PlotData,
     /// Captures by host, in host order (when asked for).
     pub captures: Vec<(String, Vec<u8>)>,
+    /// What the network recorded (per-host flows, link counters, NIC logs).
+    pub report: RunReport,
+    /// What each session recorded, in scenario order (full histograms
+    /// included).
+    pub recorders: Vec<crate::metrics::Recorder>,
 }
 
 /// SHA-256 (hex) of the scenario file's bytes followed by those of every
@@ -97,16 +112,25 @@ pub fn run_scenario(
         tick: scenario.tick,
         mtu: scenario.mtu,
         tcp: scenario.tcp.clone(),
-        capture: options.capture.then_some(CaptureFormat::Pcap),
-        capture_drops: false,
+        capture: options.capture,
+        capture_drops: options.capture_drops,
         ..SimConfig::default()
     };
+    let media = media_feed(scenario)?;
     let mut harness = Harness::new(config, topology)?;
-    let probes = sessions::install(&mut harness, scenario)?;
+    let events = EventSink::new();
+    let mut sessions = sessions::install(&mut harness, scenario, media.as_ref(), &events)?;
     let report = harness.run_until(on_step, stop)?;
     let elapsed = report.elapsed;
-    let metrics = collect::metrics(scenario, &report, &probes);
-    let events = events::collect(scenario, &report, &probes);
+    let mut metrics = collect::link_metrics_of(scenario, &report);
+    let mut infos = BTreeMap::new();
+    for session in &mut sessions {
+        let info = session.finish(elapsed, &report);
+        metrics.extend(session.recorder().metrics());
+        infos.insert(session.name().to_owned(), info);
+    }
+    let recorders = sessions.iter().map(|s| s.recorder().clone()).collect();
+    let events = events::collect(scenario, &report, events.snapshot());
     let plots = collect::plots(scenario, &report);
     let mut summary = Summary {
         schema_version: crate::metrics::SCHEMA_VERSION,
@@ -120,6 +144,7 @@ pub fn run_scenario(
         duration_s: scenario.duration.as_secs_f64(),
         elapsed_s: elapsed.as_secs_f64(),
         complete: report.complete,
+        sessions: infos,
         metrics,
         expectations: Vec::new(),
         events: events.1,
@@ -135,7 +160,39 @@ pub fn run_scenario(
         events: events.0,
         plots,
         captures,
+        report,
+        recorders,
     })
+}
+
+/// The scenario's media feed, when a session streams media: its `[media]`,
+/// or the synthetic source.
+fn media_feed(scenario: &Scenario) -> Result<Option<MediaFeed>, RunError> {
+    let streams = scenario
+        .sessions
+        .iter()
+        .any(|s| crate::proto::find(s.protocol).is_some_and(|p| p.media));
+    if !streams {
+        return Ok(None);
+    }
+    let (origin, looped, decode_check) = match &scenario.media {
+        Some(m) => (
+            match &m.file {
+                Some(path) => MediaOrigin::File(path.clone()),
+                None => MediaOrigin::Synthetic(crate::proto::live::default_synthetic()),
+            },
+            m.looped,
+            m.decode_check,
+        ),
+        None => (
+            MediaOrigin::Synthetic(crate::proto::live::default_synthetic()),
+            true,
+            false,
+        ),
+    };
+    MediaFeed::open(origin, looped, decode_check)
+        .map(Some)
+        .map_err(RunError::Media)
 }
 
 /// The simulated network of a scenario.

@@ -17,8 +17,9 @@ use super::diag::Span;
 use super::reader::{found, suggest, Ctx, Item};
 use super::units::parse_bound;
 use super::{Expectation, ScenarioLink, SessionSpec};
-use crate::metrics::catalog::{session_metrics, LINK_METRICS};
+use crate::metrics::catalog::LINK_METRICS;
 use crate::metrics::Unit;
+use crate::proto;
 
 /// What bounds are checked against.
 pub(crate) struct Known<'a> {
@@ -176,13 +177,12 @@ fn session_metric(session: &str, name: &str, known: &Known) -> Result<Unit, Opti
             hint(session, &names, "the sessions are")
         )));
     };
-    let kind = spec.protocol.kind();
-    let defs = session_metrics(kind);
+    let kind = spec.protocol;
+    let defs = proto::metric_table(kind);
     match defs.iter().find(|d| d.name == name) {
         Some(def) => Ok(def.unit),
         None => {
             let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
-            let kind = kind.as_str();
             Err(Some(format!(
                 "{kind} sessions have no metric {name:?}; {}",
                 hint(name, &names, "they have")
@@ -231,7 +231,7 @@ fn hint(word: &str, candidates: &[&str], list: &str) -> String {
 fn all_metrics(known: &Known) -> Vec<String> {
     let mut out = Vec::new();
     for s in known.sessions {
-        for d in session_metrics(s.protocol.kind()) {
+        for d in proto::metric_table(s.protocol) {
             out.push(format!("session.{}.{}", s.name, d.name));
         }
     }

@@ -155,6 +155,7 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
         topology: &topo,
         run,
         mtu,
+        has_media: root.has("media"),
     };
     let session_count = root.get("session").map(|it| session_tables(&it));
     let sessions = session::read(cx, &mut root, &env);
@@ -286,6 +287,11 @@ fn media(cx: &mut Ctx, item: reader::Item, files: &mut Files) -> Option<MediaSpe
     let mut t = Table::of(cx, item, "in [media]")?;
     let file = t.get("file").and_then(|it| files.media(cx, it));
     let looped = t.read(cx, "loop", boolean).is_none_or(|l| l.value);
+    let decode_check = t.read(cx, "decode_check", boolean).is_some_and(|d| d.value);
     t.finish(cx);
-    Some(MediaSpec { file, looped })
+    Some(MediaSpec {
+        file,
+        looped,
+        decode_check,
+    })
 }

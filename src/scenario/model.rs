@@ -77,87 +77,19 @@ fn direction_id(name: &str, dir: &str) -> String {
     }
 }
 
-/// The protocols a session can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProtocolKind {
-    /// `tcp-bulk`: the server sends as fast as TCP allows.
-    TcpBulk,
-    /// `udp-cbr`: the server sends a constant-bit-rate UDP stream.
-    UdpCbr,
-}
+pub use crate::proto::SessionSpec;
 
-impl ProtocolKind {
-    /// Every protocol, in the order the docs list them.
-    pub const ALL: [ProtocolKind; 2] = [ProtocolKind::TcpBulk, ProtocolKind::UdpCbr];
-
-    /// The name used in scenario files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProtocolKind::TcpBulk => "tcp-bulk",
-            ProtocolKind::UdpCbr => "udp-cbr",
-        }
-    }
-}
-
-/// One `[[session]]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SessionSpec {
-    /// `name` (default: the protocol name, then `-2`, `-3`, … when taken).
-    pub name: String,
-    /// `server` host (default `server`).
-    pub server: String,
-    /// Client hosts (from `clients`, a list of hosts or a count; default
-    /// every host linked to the server). Each is linked to `server`.
-    pub clients: Vec<String>,
-    /// When the clients start (default 0s).
-    pub start: Duration,
-    /// When the server stops sending (default: the end of the run, or 1 s
-    /// before it for `udp-cbr` so that nothing is in flight at the end).
-    pub stop: Option<Duration>,
-    /// Port the session uses on the server (`tcp-bulk`) or clients
-    /// (`udp-cbr`); default 5001 + index (`tcp-bulk`) or 5004 + 2 × index
-    /// (`udp-cbr`), index being the session's place in the file, moved up
-    /// by the same step while another session uses it.
-    pub port: u16,
-    /// Protocol and its options.
-    pub protocol: ProtocolOptions,
-}
-
-/// A session's protocol with its options.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ProtocolOptions {
-    /// `tcp-bulk`.
-    TcpBulk {
-        /// `bytes`: stop after this many bytes per client (default: never).
-        limit: Option<u64>,
-    },
-    /// `udp-cbr`.
-    UdpCbr {
-        /// `bitrate` of UDP payload, bit/s.
-        bitrate: u64,
-        /// `payload` bytes per datagram (16..=65507, default 1316).
-        payload: usize,
-    },
-}
-
-impl ProtocolOptions {
-    /// The protocol this is an option set of.
-    pub fn kind(&self) -> ProtocolKind {
-        match self {
-            ProtocolOptions::TcpBulk { .. } => ProtocolKind::TcpBulk,
-            ProtocolOptions::UdpCbr { .. } => ProtocolKind::UdpCbr,
-        }
-    }
-}
-
-/// `[media]`: the source that media sessions stream (filled by the media
-/// protocols; validated now so a missing file fails before a run).
+/// `[media]`: the source that media sessions stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MediaSpec {
-    /// `file`, resolved relative to the scenario file; it exists.
+    /// `file`, resolved relative to the scenario file; it exists. Without
+    /// it, media sessions stream the synthetic source.
     pub file: Option<PathBuf>,
     /// `loop` the file (default true).
     pub looped: bool,
+    /// `decode_check`: run the real decoder over what players present and
+    /// report decode errors and PSNR (default false).
+    pub decode_check: bool,
 }
 
 /// A comparison in a bound.

@@ -1,35 +1,41 @@
 //! `[[session]]`: the protocols that run between hosts.
 //!
+//! The keys every session has are read here; a protocol's own keys are
+//! read from its [`OptionDef`]s (see [`crate::proto`]) and judged by its
+//! check, so this file names no protocol.
+//!
 //! Defaults: `name` is the protocol's name, then `-2`, `-3` … when taken
 //! (names written in the file are taken first); `server` is `server`;
 //! `clients` is every host linked to the server, in host order (an integer
-//! N takes the first N of them); `port` is 5001 + index for `tcp-bulk` and
-//! 5004 + 2 × index for `udp-cbr` (index = the session's place in the file),
-//! moved up by the same step while another session uses it.
+//! N takes the first N of them); `port` is the protocol's base + step ×
+//! index (index = the session's place in the file; `tcp-bulk` 5001 + i,
+//! UDP streams 5004 + 2i), moved up by the step while another session uses
+//! it.
 //!
 //! Invariants: names and ports are unique; every client is a host other
 //! than the server and directly linked to it (no routing); `start` is
-//! before the end of the run and `stop` after `start`; a UDP payload fits
-//! one packet at the scenario's MTU (the stack does not fragment).
+//! before the end of the run and `stop` after `start`; the protocol's check
+//! accepted its options (a UDP payload fits one packet at the scenario's
+//! MTU, for one).
 
 mod settle;
 
 use std::time::Duration;
 
 use super::diag::Span;
-use super::reader::{self, bitrate, duration, integer, size, tables, At, Ctx, Item, Table};
+use super::reader::{
+    self, bitrate, boolean, duration, integer, size, tables, At, Ctx, Item, Table,
+};
 use super::topology::{host, Topology};
 use super::units::fmt_duration;
-use super::{ProtocolKind, ProtocolOptions, SessionSpec};
+use super::SessionSpec;
+use crate::proto::{self, CheckContext, OptionDef, OptionKind, OptionValue, Options, Protocol};
 use toml::de::DeValue;
-
-/// IPv4 + UDP header bytes in front of a datagram's payload.
-const UDP_HEADERS: usize = 28;
 
 /// A session as read, before names and ports are settled.
 struct Draft {
     header: Span,
-    kind: ProtocolKind,
+    protocol: &'static Protocol,
     name: Option<At<String>>,
     port: Option<At<u16>>,
     /// The settled name and port.
@@ -46,6 +52,8 @@ pub(crate) struct Context<'a> {
     pub run: Option<Duration>,
     /// The MTU in bytes.
     pub mtu: usize,
+    /// Whether the scenario has `[media]`.
+    pub has_media: bool,
 }
 
 /// Reads every `[[session]]`.
@@ -86,34 +94,29 @@ fn draft(cx: &mut Ctx, t: &mut Table, env: &Context) -> Option<Draft> {
     let port = t.read(cx, "port", |cx, it| {
         integer(cx, it, 1, 65535).map(|p| p as u16)
     });
-    let bytes = t.get("bytes");
-    let rate = t.get("bitrate");
-    let payload = t.get("payload");
     let clients = server
         .as_deref()
         .and_then(|server| clients_of(cx, t.span, clients, server, env));
     let times = times(cx, start, stop, env.run);
     // Without a protocol, its own keys cannot be checked.
     let protocol = protocol?;
-    let bytes = only(cx, bytes, protocol, ProtocolKind::TcpBulk);
-    let rate = only(cx, rate, protocol, ProtocolKind::UdpCbr);
-    let payload = only(cx, payload, protocol, ProtocolKind::UdpCbr);
-    let options = options(cx, t, protocol, [bytes, rate, payload], env.mtu);
+    let options = options(cx, t, protocol, env);
     let spec = (|| {
         let (options, server, clients, (start, stop)) = (options?, server?, clients?, times?);
         Some(SessionSpec {
             name: String::new(),
+            protocol: protocol.name,
             server,
             clients,
             start,
             stop,
             port: 0,
-            protocol: options,
+            options,
         })
     })();
     Some(Draft {
         header: t.span,
-        kind: protocol,
+        protocol,
         name,
         port,
         settled: (String::new(), 0),
@@ -121,84 +124,112 @@ fn draft(cx: &mut Ctx, t: &mut Table, env: &Context) -> Option<Draft> {
     })
 }
 
-/// `item` when the session runs `kind`; an error naming `kind` otherwise.
-fn only<'t, 'i>(
-    cx: &mut Ctx,
-    item: Option<Item<'t, 'i>>,
-    protocol: ProtocolKind,
-    kind: ProtocolKind,
-) -> Option<Item<'t, 'i>> {
-    let it = item?;
-    if protocol == kind {
-        return Some(it);
-    }
-    let (key, kind) = (it.key, kind.as_str());
-    cx.error(
-        it.key_span,
-        format!("`{key}` applies to {kind} sessions only"),
-    );
-    None
-}
-
-/// The protocol's own keys: `bytes` (tcp-bulk), `bitrate` and `payload`
-/// (udp-cbr).
-fn options(
-    cx: &mut Ctx,
-    t: &Table,
-    protocol: ProtocolKind,
-    [bytes, rate, payload]: [Option<Item>; 3],
-    mtu: usize,
-) -> Option<ProtocolOptions> {
-    match protocol {
-        ProtocolKind::TcpBulk => Some(ProtocolOptions::TcpBulk {
-            limit: match bytes {
-                Some(it) => Some(positive(cx, it)?),
-                None => None,
-            },
-        }),
-        ProtocolKind::UdpCbr => {
-            let Some(rate) = rate else {
-                let place = t.place();
-                cx.error(
-                    t.span,
-                    format!("missing required key `bitrate` {place} (udp-cbr sends at it)"),
-                );
-                return None;
-            };
-            let bitrate = bitrate(cx, rate);
-            let payload = match payload {
-                Some(it) => payload_size(cx, it, mtu),
-                None => Some(1316),
-            };
-            let (bitrate, payload) = (bitrate?, payload?);
-            let per_second = bitrate as f64 / (payload as f64 * 8.0);
-            if per_second > MAX_DATAGRAMS_PER_SECOND {
-                cx.error(
-                    rate.span,
-                    format!(
-                        "`bitrate` {} in {payload}-byte datagrams is {per_second:.0} datagrams/s; \
-                         at most {MAX_DATAGRAMS_PER_SECOND:.0} are simulated (raise `payload` or lower `bitrate`)",
-                        crate::metrics::Unit::BitsPerSecond.format(bitrate as f64)
-                    ),
-                );
-                return None;
+/// The protocol's own keys, read by kind, then judged by its check. A key
+/// another protocol has gets a message saying which.
+fn options(cx: &mut Ctx, t: &mut Table, protocol: &Protocol, env: &Context) -> Option<Options> {
+    for other in proto::PROTOCOLS {
+        for def in other.options {
+            if protocol.options.iter().any(|d| d.key == def.key) {
+                continue;
             }
-            Some(ProtocolOptions::UdpCbr { bitrate, payload })
+            let owners: Vec<&str> = proto::PROTOCOLS
+                .iter()
+                .filter(|p| p.options.iter().any(|d| d.key == def.key))
+                .map(|p| p.name)
+                .collect();
+            t.note(
+                def.key,
+                format!(
+                    "`{}` applies to {} sessions only",
+                    def.key,
+                    owners.join(" and ")
+                ),
+            );
         }
     }
+    let mut values = Options::new();
+    let mut spans = Vec::new();
+    let mut ok = true;
+    for def in protocol.options {
+        let item = if def.required {
+            match t.get(def.key) {
+                Some(it) => Some(it),
+                None => {
+                    // The help's first clause says why the key is needed.
+                    let (key, place) = (def.key, t.place());
+                    let why = def.help.split(':').next().unwrap_or(def.help);
+                    cx.error(
+                        t.span,
+                        format!("missing required key `{key}` {place} ({why})"),
+                    );
+                    ok = false;
+                    None
+                }
+            }
+        } else {
+            t.get(def.key)
+        };
+        let Some(item) = item else { continue };
+        spans.push((def.key, item.span));
+        match option_value(cx, item, def) {
+            Some(v) => values.insert(def.key, v),
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let check = CheckContext {
+        mtu: env.mtu,
+        run: env.run,
+        has_media: env.has_media,
+    };
+    if let Err(errors) = (protocol.check)(&values, &check) {
+        for e in errors {
+            let span = e
+                .key
+                .and_then(|k| spans.iter().find(|(key, _)| *key == k))
+                .map_or(t.span, |(_, span)| *span);
+            cx.error(span, e.message);
+        }
+        return None;
+    }
+    Some(values)
 }
 
-/// The most datagrams per second a `udp-cbr` session may send: 10 Gbit/s of
-/// full-sized datagrams, and a bound on the simulation's work per second.
-pub const MAX_DATAGRAMS_PER_SECOND: f64 = 1_000_000.0;
+/// One option's value, read as its kind says.
+fn option_value(cx: &mut Ctx, item: Item, def: &OptionDef) -> Option<OptionValue> {
+    Some(match def.kind {
+        OptionKind::Duration => OptionValue::Duration(duration(cx, item)?),
+        OptionKind::Bitrate => {
+            let v = bitrate(cx, item)?;
+            if v == 0 {
+                cx.error(item.span, format!("`{}` must be above 0 bit/s", def.key));
+                return None;
+            }
+            OptionValue::Bitrate(v)
+        }
+        OptionKind::Size => OptionValue::Size(size(cx, item)?),
+        OptionKind::Integer { min, max } => {
+            OptionValue::Integer(integer(cx, item, i128::from(min), i128::from(max))? as i64)
+        }
+        OptionKind::Bool => OptionValue::Bool(boolean(cx, item)?),
+        OptionKind::Choice(choices) => OptionValue::Choice(reader::choice(
+            cx,
+            item,
+            &format!("`{}`", def.key),
+            choices,
+        )?),
+    })
+}
 
 /// `protocol`: one this version runs.
-fn protocol(cx: &mut Ctx, item: Item) -> Option<ProtocolKind> {
+fn protocol(cx: &mut Ctx, item: Item) -> Option<&'static Protocol> {
     let text = reader::string(cx, item)?;
-    if let Some(kind) = ProtocolKind::ALL.into_iter().find(|k| k.as_str() == text) {
-        return Some(kind);
+    if let Some(p) = proto::find(text) {
+        return Some(p);
     }
-    let names = ProtocolKind::ALL.map(ProtocolKind::as_str);
+    let names: Vec<&str> = proto::PROTOCOLS.iter().map(|p| p.name).collect();
     let runs = names.join(", ");
     let hint = match reader::suggest(text, &names) {
         Some(s) => format!("; did you mean {s:?}?"),
@@ -351,30 +382,4 @@ fn times(
         }
     }
     ok.then_some((begin, stop.map(|s| s.value)))
-}
-
-/// A size above zero.
-fn positive(cx: &mut Ctx, item: Item) -> Option<u64> {
-    match size(cx, item)? {
-        0 => {
-            cx.error(item.span, format!("`{}` must be above 0 bytes", item.key));
-            None
-        }
-        n => Some(n),
-    }
-}
-
-/// `payload`: 16..=65507 bytes, and one packet at `mtu`.
-fn payload_size(cx: &mut Ctx, item: Item, mtu: usize) -> Option<usize> {
-    let bytes = size(cx, item)?;
-    let fits = mtu.saturating_sub(UDP_HEADERS);
-    let message = if !(16..=65507).contains(&bytes) {
-        format!("`payload` must be between 16 and 65507 bytes, found {bytes}")
-    } else if bytes as usize > fits {
-        format!("`payload` of {bytes} bytes does not fit one packet at mtu {mtu} (at most {fits} bytes; packets are not fragmented)")
-    } else {
-        return Some(bytes as usize);
-    };
-    cx.error(item.span, message);
-    None
 }

@@ -65,6 +65,12 @@ pub enum UnitError {
         /// The value as written.
         text: String,
     },
+    /// Not a level in decibels.
+    #[error("\"{text}\" is not a level in dB; write a number such as 40dB")]
+    NotDecibels {
+        /// The value as written.
+        text: String,
+    },
     /// A number where a unit is needed.
     #[error("\"{text}\" has no unit; add one, e.g. \"{text}{first}\" or \"{text}{second}\"")]
     NoUnit {

@@ -16,7 +16,6 @@
 //! Determinism: the epoch is pinned (never the wall clock); turmoil's RNG, each
 //! stack's and each link direction's come from [`seed::derive_seed`].
 
-pub mod clock;
 mod report;
 pub mod seed;
 mod topology;
@@ -33,11 +32,11 @@ use std::time::{Duration, UNIX_EPOCH};
 pub use report::{HostReport, LinkReport, RunReport, UdpFlowReport};
 pub use topology::{LinkSpec, Topology};
 
+use crate::net::clock::HostClock;
 use crate::net::link::LinkModel;
 use crate::net::nic::{Egress, Nic};
 use crate::net::pcap::{CaptureFormat, CaptureTap};
 use crate::net::{stack, SimNet, Stack, TcpConfig};
-use clock::HostClock;
 use seed::derive_seed;
 
 /// 2026-01-01T00:00:00Z: the wall-clock time simulated time 0 maps to, in

@@ -143,6 +143,31 @@ impl FileSource {
         &self.clip
     }
 
+    /// The same clip as a source whose first capture is at `start` (no file
+    /// is read again).
+    pub fn restarted(&self, start: Duration) -> FileSource {
+        FileSource::from_units(self.tracks.clone(), self.clip.clone(), start)
+    }
+
+    /// The capture time of pts `pts` in a `timescale` clock: the start plus
+    /// the time from the zero of capture times to that pts (never before the
+    /// start). A receiver that knows a unit's pts and timescale finds the
+    /// time it was captured with it.
+    pub fn capture_time_of(&self, pts: i64, timescale: u32) -> Duration {
+        let (zero, zero_scale) = (i128::from(self.zero.0), i128::from(self.zero.1.max(1)));
+        let scale = i128::from(timescale.max(1));
+        let num = (i128::from(pts) * zero_scale - zero * scale) * 1_000_000_000;
+        let nanos = num.div_euclid(scale * zero_scale).max(0);
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
+        self.start.saturating_add(Duration::from_nanos(nanos))
+    }
+
+    /// The zero of capture times: the earliest first pts of any track, as
+    /// (ticks, timescale).
+    pub fn capture_zero(&self) -> (i64, u32) {
+        self.zero
+    }
+
     /// How long one loop of the clip lasts.
     pub fn period(&self) -> Duration {
         ticks_to_duration(self.period.0, self.period.1)
@@ -198,14 +223,9 @@ impl FileSource {
     /// from the zero of capture times to that pts, rounded down to the
     /// nanosecond (never before the start).
     fn capture_time(&self, t: usize, pts: i64) -> Duration {
-        let (zero, zero_scale) = (i128::from(self.zero.0), i128::from(self.zero.1.max(1)));
-        let scale = i128::from(self.tracks[t].timescale.max(1));
         // pts / scale − zero / zero_scale seconds, over a common denominator;
         // at most 2^63 · 2^32 · 2^30 in magnitude, well within i128.
-        let num = (i128::from(pts) * zero_scale - zero * scale) * 1_000_000_000;
-        let nanos = num.div_euclid(scale * zero_scale).max(0);
-        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
-        self.start.saturating_add(Duration::from_nanos(nanos))
+        self.capture_time_of(pts, self.tracks[t].timescale)
     }
 
     /// The pts offset of loop `k` for track `t`, in its timescale.

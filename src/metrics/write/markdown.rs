@@ -17,20 +17,32 @@ use super::super::summary::{ExpectationOutcome, Metric, Summary, Unit};
 /// How many hex digits of the scenario's SHA-256 the run line shows.
 const SHA_SHORT: usize = 12;
 
-/// Renders `summary` as Markdown (CommonMark with GitHub tables).
-pub fn summary_markdown(summary: &Summary) -> String {
+/// The metric table of a protocol, by name (empty when unknown).
+pub type SessionTables = fn(&str) -> &'static [MetricDef];
+
+/// Renders `summary` as Markdown (CommonMark with GitHub tables);
+/// `tables` gives each session's metric table from its protocol's name.
+pub fn summary_markdown(summary: &Summary, tables: SessionTables) -> String {
     let mut out = String::new();
-    write_summary(&mut out, summary).expect("formatting into a String cannot fail");
+    write_summary(&mut out, summary, tables).expect("formatting into a String cannot fail");
     out
 }
 
-fn write_summary(out: &mut String, summary: &Summary) -> fmt::Result {
+fn write_summary(out: &mut String, summary: &Summary, tables: SessionTables) -> fmt::Result {
     write_header(out, summary)?;
     let groups = Groups::of(summary);
     for (name, rows) in &groups.sessions {
-        let names = rows.iter().map(|row| row.last);
-        let table = catalog::session_table_for(names).unwrap_or(&[]);
-        writeln!(out, "## Session {}\n", code(name))?;
+        let info = summary.sessions.get(*name);
+        let table = info.map_or(&[][..], |s| tables(&s.protocol));
+        match info {
+            Some(s) => writeln!(out, "## Session {} ({})\n", code(name), text(&s.protocol))?,
+            None => writeln!(out, "## Session {}\n", code(name))?,
+        }
+        if let Some(s) = info {
+            for error in &s.errors {
+                writeln!(out, "**Failed:** {}\n", text_line(error))?;
+            }
+        }
         write_metric_table(out, rows, table)?;
     }
     for (id, rows) in &groups.links {

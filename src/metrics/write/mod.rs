@@ -18,5 +18,5 @@ pub mod plots;
 mod testdata;
 
 pub use junit::junit_xml;
-pub use markdown::summary_markdown;
+pub use markdown::{summary_markdown, SessionTables};
 pub use plots::{plots, PlotError};

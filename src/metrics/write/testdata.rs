@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::metrics::check::{BaselineDiff, CheckOutcome, CheckedScenario};
 use crate::metrics::summary::{
-    EventCounts, ExpectationOutcome, Metric, ScenarioInfo, Summary, Unit, SCHEMA_VERSION,
+    EventCounts, ExpectationOutcome, Metric, ScenarioInfo, SessionInfo, Summary, Unit,
+    SCHEMA_VERSION,
 };
 
 /// A complete run of a tcp-bulk session `bulk` over links `down` and `up`,
@@ -35,6 +36,17 @@ pub fn summary() -> Summary {
         duration_s: 10.0,
         elapsed_s: 10.0,
         complete: true,
+        sessions: [(
+            "bulk".to_owned(),
+            SessionInfo {
+                protocol: "tcp-bulk".to_owned(),
+                server: "server".to_owned(),
+                clients: vec!["client".to_owned()],
+                errors: Vec::new(),
+            },
+        )]
+        .into_iter()
+        .collect(),
         metrics,
         expectations: vec![
             expectation(

@@ -5,7 +5,7 @@
 //! handed out; explicit ports are taken before defaults, and a default
 //! moves up by its protocol's step until it is free.
 
-use super::{Draft, ProtocolKind};
+use super::Draft;
 use crate::scenario::diag::Span;
 use crate::scenario::reader::Ctx;
 
@@ -31,7 +31,7 @@ pub(super) fn settle_names(cx: &mut Ctx, drafts: &mut [(usize, Draft)]) {
         d.settled.0 = match &d.name {
             Some(name) => name.value.clone(),
             None => {
-                let base = d.kind.as_str();
+                let base = d.protocol.name;
                 let name = (1..)
                     .map(|n| {
                         if n == 1 {
@@ -72,10 +72,8 @@ pub(super) fn settle_ports(cx: &mut Ctx, drafts: &mut [(usize, Draft)]) {
         if d.port.is_some() {
             continue;
         }
-        let (base, step) = match d.kind {
-            ProtocolKind::TcpBulk => (5001, 1),
-            ProtocolKind::UdpCbr => (5004, 2),
-        };
+        let (base, step) = d.protocol.port;
+        let (base, step) = (usize::from(base), usize::from(step.max(1)));
         let mut port = base + step * *index;
         while taken.iter().any(|(p, _, _)| usize::from(*p) == port) {
             port += step;

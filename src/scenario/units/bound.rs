@@ -28,6 +28,19 @@ fn parse_count(text: &str) -> Result<f64, UnitError> {
     })
 }
 
+/// A level in decibels: a finite number, `dB` optional.
+fn parse_decibels(text: &str) -> Result<f64, UnitError> {
+    let t = text.trim();
+    let number = t.strip_suffix("dB").unwrap_or(t).trim();
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| UnitError::NotDecibels {
+            text: text.to_owned(),
+        })
+}
+
 /// What a unit is called in messages, and a value written in it.
 fn unit_words(unit: Unit) -> (&'static str, &'static str) {
     match unit {
@@ -36,6 +49,7 @@ fn unit_words(unit: Unit) -> (&'static str, &'static str) {
         Unit::Bytes => ("a size", "64KiB"),
         Unit::Ratio => ("a percentage", "1%"),
         Unit::Count => ("a count", "3"),
+        Unit::Decibels => ("a level in dB", "40dB"),
     }
 }
 
@@ -47,6 +61,7 @@ fn value_in(value: &str, unit: Unit) -> Result<f64, UnitError> {
         Unit::Bytes => parse_size(value)? as f64,
         Unit::Ratio => parse_ratio(value)?,
         Unit::Count => parse_count(value)?,
+        Unit::Decibels => parse_decibels(value)?,
     })
 }
 

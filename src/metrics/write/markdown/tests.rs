@@ -2,9 +2,12 @@ use super::*;
 use crate::metrics::summary::Unit;
 use crate::metrics::write::testdata::{expectation, failing_summary, summary};
 
+/// The protocols' tables (the writer is given them by the caller).
+const TABLES: super::SessionTables = crate::proto::metric_table;
+
 #[test]
 fn a_complete_passing_run_reads_top_to_bottom() {
-    let md = summary_markdown(&summary());
+    let md = summary_markdown(&summary(), TABLES);
     let expected = "\
 # bulk-5mbit
 
@@ -12,7 +15,7 @@ TCP bulk over a 5 Mbit/s link
 
 Seed 7 · duration 10.000 s · elapsed 10.000 s · complete · streamsim 0.1.0 · scenario sha256 `0123456789ab`
 
-## Session `bulk`
+## Session `bulk` (tcp-bulk)
 
 | metric | value | meaning |
 |---|---:|---|
@@ -64,7 +67,7 @@ fn failures_interruptions_and_dropped_events_stand_out() {
         Unit::Seconds,
         false,
     ));
-    let md = summary_markdown(&s);
+    let md = summary_markdown(&s, TABLES);
     assert!(
         md.contains("· **INCOMPLETE (interrupted at 4.200 s)** ·"),
         "{md}"
@@ -105,8 +108,17 @@ fn a_udp_session_gets_udp_meanings_and_unknown_names_go_last() {
     ] {
         s.metrics.insert(name.to_owned(), Metric { value, unit });
     }
-    let md = summary_markdown(&s);
-    let video = &md[md.find("## Session `video`").unwrap()..];
+    s.sessions.insert(
+        "video".into(),
+        crate::metrics::SessionInfo {
+            protocol: "udp-cbr".into(),
+            server: "server".into(),
+            clients: vec!["client".into()],
+            errors: Vec::new(),
+        },
+    );
+    let md = summary_markdown(&s, TABLES);
+    let video = &md[md.find("## Session `video` (udp-cbr)").unwrap()..];
     let rows: Vec<&str> = video.lines().skip(4).take(4).collect();
     assert_eq!(
         rows,
@@ -135,7 +147,7 @@ fn scenario_text_cannot_change_the_structure() {
         },
     );
     s.expectations[0].bound = "`>= 1` | x\n".to_owned();
-    let md = summary_markdown(&s);
+    let md = summary_markdown(&s, TABLES);
     assert!(md.starts_with("# \\# evil \\| \\*name\\* \\<b\\>\n\nline one\n\\===\n\\- item\n12\\. twelve\nindented\n\n"), "{md}");
     assert!(md.contains("## Session ``a|b`c``\n"), "{md}");
     assert!(md.contains("| `` `>= 1` \\| x  `` |"), "{md}");
@@ -154,24 +166,26 @@ fn code_spans_and_escapes() {
 
 #[test]
 fn catalog_lookup_by_full_name() {
-    use crate::metrics::catalog::{self, TCP_BULK_METRICS, UDP_CBR_METRICS};
+    use crate::metrics::catalog;
     assert_eq!(
         catalog::meaning("link.a.b.dropped"),
         Some("copies dropped, any cause")
     );
-    assert_eq!(
-        catalog::meaning("session.x.sent"),
-        Some("datagrams the server sent, counted once per client")
-    );
-    assert_eq!(catalog::meaning("session.x.nonsense"), None);
+    // Session metrics are looked up in their protocol's table.
+    assert_eq!(catalog::meaning("session.x.sent"), None);
     assert_eq!(catalog::meaning("goodput"), None);
-    assert_eq!(
-        catalog::session_table_for(["goodput"]),
-        Some(TCP_BULK_METRICS)
+}
+
+#[test]
+fn a_failed_session_says_so_above_its_table() {
+    let mut s = summary();
+    s.sessions.get_mut("bulk").unwrap().errors =
+        vec!["client: connect to server:5001: refused".into()];
+    let md = summary_markdown(&s, TABLES);
+    assert!(
+        md.contains(
+            "## Session `bulk` (tcp-bulk)\n\n**Failed:** client: connect to server:5001: refused\n"
+        ),
+        "{md}"
     );
-    assert_eq!(
-        catalog::session_table_for(["goodput", "jitter"]),
-        Some(UDP_CBR_METRICS)
-    );
-    assert_eq!(catalog::session_table_for(["nope"]), None);
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use super::NicEventKind;
-use crate::net::link::DropCause;
-use crate::sim::{HostReport, SimConfig};
-use crate::workload::{run_bulk, BulkSpec};
+use streamsim::net::link::DropCause;
+use streamsim::net::nic::NicEventKind;
+use streamsim::sim::{HostReport, SimConfig};
+use streamsim::workload::{run_bulk, BulkSpec};
 
 /// Drops logged by `host` on link `name`, by cause.
 fn drops_on(host: &HostReport, name: &str, cause: DropCause) -> u64 {

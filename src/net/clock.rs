@@ -53,6 +53,16 @@ impl HostClock {
         self.tokio_now().max(self.ahead.get())
     }
 
+    /// Waits until simulated time `at` (at once when it has passed). Tokio's
+    /// timers round up to the millisecond grid, so on return
+    /// [`HostClock::now`] is at or after `at`, at most 1 ms later.
+    pub async fn sleep_until(&self, at: Duration) {
+        if at > self.now() {
+            let instant = self.origin + at.saturating_sub(self.sim_origin);
+            tokio::time::sleep_until(instant).await;
+        }
+    }
+
     /// Moves this host's time forward to `t` (never backwards). Only the NIC
     /// driver calls this, for an event due within the current millisecond.
     pub(crate) fn advance_to(&self, t: Duration) {
