@@ -10,16 +10,54 @@
 use std::time::Duration;
 
 use super::buffer::{shift, Frame, Gap, Known, Outcome};
-use super::{Player, RunKind};
+use super::{Player, RunKind, PENDING_CAP};
 use crate::media::AccessUnit;
 
 impl Player {
     /// A unit of the presentation track arrived at `now`.
     pub(super) fn arrive(&mut self, now: Duration, au: AccessUnit) {
+        let joined = self.join.is_some();
         if !self.joins(now, &au) {
             self.stats.frames_before_start += 1;
+            if !joined {
+                self.hold_before_join(now, au);
+            }
             return;
         }
+        self.admit(now, now, au);
+        if !joined && self.join.is_some() {
+            self.admit_held(now);
+        }
+    }
+
+    /// Holds a unit that arrived before the join, in case it follows the
+    /// join keyframe in decode order (reordered around it); only the
+    /// latest [`PENDING_CAP`] are held.
+    fn hold_before_join(&mut self, now: Duration, au: AccessUnit) {
+        if self.pending.len() >= PENDING_CAP {
+            self.pending.pop_front();
+        }
+        self.pending.push_back((now, au));
+    }
+
+    /// Admits the held units that follow the join keyframe in decode
+    /// order, judged by their own arrival times: they were counted before
+    /// start, and now count as frames.
+    fn admit_held(&mut self, now: Duration) {
+        let Some((join_dts, _)) = self.join else {
+            return;
+        };
+        let mut held: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
+        held.sort_by_key(|(_, au)| au.dts);
+        for (arrived, au) in held.into_iter().filter(|(_, au)| au.dts > join_dts) {
+            self.stats.frames_before_start -= 1;
+            self.admit(now, arrived, au);
+        }
+    }
+
+    /// A unit at or after the join keyframe in decode order, booked at
+    /// `now`, arrived at `arrived`.
+    fn admit(&mut self, now: Duration, arrived: Duration, au: AccessUnit) {
         self.observe_cadence(&au);
         let tolerance = self.cadence.unwrap_or(0) / 2;
         match self.buffer.known(au.dts, tolerance) {
@@ -33,10 +71,10 @@ impl Player {
                 self.classify(RunKind::Late, now, au.pts, 1);
                 self.buffer.remember(au.dts, Outcome::Late);
             }
-            Known::Fills(slot) => self.place(now, slot, au),
+            Known::Fills(slot) => self.place(now, arrived, slot, au),
             Known::New => {
-                self.reveal(now, &au);
-                self.place(now, au.dts, au);
+                self.reveal(now, arrived, &au);
+                self.place(now, arrived, au.dts, au);
             }
         }
     }
@@ -82,7 +120,7 @@ impl Player {
     }
 
     /// Books the frames missing before the new frame `au`.
-    fn reveal(&mut self, now: Duration, au: &AccessUnit) {
+    fn reveal(&mut self, now: Duration, arrived: Duration, au: &AccessUnit) {
         let (Some(cadence), Some(video)) = (self.cadence, &self.video) else {
             return;
         };
@@ -98,16 +136,16 @@ impl Player {
             }
             Gap::Missing(list) => {
                 for (dts, pts, media) in list {
-                    self.add_missing(now, dts, pts, media);
+                    self.add_missing(now, arrived, dts, pts, media);
                 }
             }
         }
     }
 
-    /// A frame at `dts` is known missing (estimated `pts` and `media`):
-    /// lost now if its deadline passed, else it waits for its deadline.
-    fn add_missing(&mut self, now: Duration, dts: i64, pts: i64, media: Duration) {
-        let placed = if self.is_late(media, now) {
+    /// A frame at `dts` is known missing (estimated `pts` and `media`) at
+    /// `seen`: lost now if its deadline passed, else it waits for it.
+    fn add_missing(&mut self, now: Duration, seen: Duration, dts: i64, pts: i64, media: Duration) {
+        let placed = if self.is_late(media, seen) {
             self.classify(RunKind::Lost, now, pts, 1);
             self.buffer.resolve(dts, Outcome::Lost, media)
         } else if self.buffer.insert_missing(dts, pts, media) {
@@ -121,10 +159,10 @@ impl Player {
 
     /// Buffers `au` (new, or filling the missing slot `slot`), or books it
     /// late when its deadline passed or the buffer is full.
-    fn place(&mut self, now: Duration, slot: i64, au: AccessUnit) {
+    fn place(&mut self, now: Duration, arrived: Duration, slot: i64, au: AccessUnit) {
         let media = au.capture_time;
         self.reference = Some((au.pts, media));
-        if self.is_late(media, now) {
+        if self.is_late(media, arrived) {
             self.classify(RunKind::Late, now, au.pts, 1);
             if slot != au.dts {
                 self.buffer.remove(slot);
@@ -173,6 +211,6 @@ impl Player {
             ),
             None => join_media,
         };
-        self.add_missing(now, dts, pts, media);
+        self.add_missing(now, now, dts, pts, media);
     }
 }

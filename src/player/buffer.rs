@@ -122,6 +122,12 @@ pub(super) fn shift(media: Duration, ticks: i128, timescale: u32) -> Duration {
 }
 
 impl Buffer {
+    /// How many slots are held.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// The earliest entry of the presentation queue: `(media, dts)`.
     pub fn first(&self) -> Option<(Duration, i64)> {
         self.queue.first().copied()
@@ -165,6 +171,7 @@ impl Buffer {
             };
         }
         if self.max_dts.is_some_and(|m| dts < m) {
+            let tolerance = tolerance.max(0);
             let lo = dts.saturating_sub(tolerance);
             let hi = dts.saturating_add(tolerance);
             let near = self
@@ -269,6 +276,15 @@ impl Buffer {
         true
     }
 
+    /// Removes the queue entry `(media, dts)` and the slot at `dts`.
+    pub fn drop_entry(&mut self, media: Duration, dts: i64) {
+        if self.queue.remove(&(media, dts)) {
+            if let Some(Slot::Arrived(_)) = self.slots.remove(&dts) {
+                self.arrived -= 1;
+            }
+        }
+    }
+
     /// Removes a slot (and its queue entry), returning it.
     pub fn remove(&mut self, dts: i64) -> Option<Slot> {
         let slot = self.slots.remove(&dts)?;
@@ -327,13 +343,19 @@ impl Buffer {
         passed
     }
 
-    /// Media time where the contiguous run starting at the first queued
-    /// entry ends, and that first entry's media time; `None` when empty.
-    /// Consecutive entries belong to one run when the next starts within
-    /// half a `cadence` of where the previous ends; missing slots count
-    /// (playback skips them).
+    /// The contiguous run starting at the first arrived frame in the
+    /// queue: its first media time and where it ends; `None` when nothing
+    /// arrived. Consecutive entries belong to one run when the next starts
+    /// within half a `cadence` of where the previous ends; missing slots
+    /// inside the run count (playback skips them), missing slots before it
+    /// do not (a hole at the playhead is jumped).
     pub fn run(&self, cadence: Duration) -> Option<(Duration, Duration)> {
-        let mut entries = self.queue.iter().map(|&(m, _)| m);
+        let arrived = |dts: &i64| matches!(self.slots.get(dts), Some(Slot::Arrived(_)));
+        let mut entries = self
+            .queue
+            .iter()
+            .skip_while(|(_, dts)| !arrived(dts))
+            .map(|&(m, _)| m);
         let first = entries.next()?;
         let mut end = first.saturating_add(cadence);
         for media in entries {

@@ -32,15 +32,19 @@
 //! # Outcomes (each frame from the join keyframe on counts once)
 //!
 //! * The viewer joins on the first keyframe that arrives (live mode: in
-//!   time for its deadline). Video units before it, or with a smaller dts,
-//!   are `frames_before_start`.
+//!   time for its deadline). Video units with a smaller dts, or that
+//!   arrived before it, are `frames_before_start`, except units that
+//!   arrived just ahead of it (the last [`PENDING_CAP`]) but follow it in
+//!   decode order: those are admitted as frames when the viewer joins,
+//!   judged by their own arrival times.
 //! * **Presented**: decoded and shown at its deadline; latency = deadline −
 //!   capture time.
 //! * **Late**: arrived after its deadline, or after the decoder needed it
 //!   (a reference of a frame shown earlier), or when the buffer was full
 //!   ([`FRAME_CAP`]). Late frames are dropped before the decoder.
-//! * **Lost**: missing at its deadline, when the decoder passes it, or
-//!   announced damaged. A lost frame that arrives later becomes late (the
+//! * **Lost**: missing at its deadline (estimated, see above), when the
+//!   decoder passes it, or announced damaged (placed right after the
+//!   highest dts known). A lost frame that arrives later becomes late (the
 //!   `FramesLost` event stays in the log; a `FramesLate` event follows).
 //! * **Undecodable**: arrived in time, but the decoder lost its chain: after
 //!   any lost, late or damaged frame every frame is undecodable until the
@@ -67,27 +71,38 @@
 //!   and playback resumes when `rebuffer` is buffered, re-anchored at the
 //!   frozen playhead (so latency grows by the stall). During a stall
 //!   nothing falls due; frames for a time already played are late.
-//! * Buffered media = the end of the contiguous run of queued frames
-//!   (known-missing frames included: playback skips them) − the playhead;
-//!   a hole before the first queued frame is not counted, and a resume
-//!   after a hole re-anchors at the first queued frame (the hole is
-//!   jumped).
+//! * Buffered media (thresholds and `buffer_series`, both modes) = the end
+//!   of the contiguous run of queued frames that starts at the first
+//!   arrived one (known-missing frames inside it count: playback skips
+//!   them) − the playhead. A hole before that first frame is not counted,
+//!   and a resume after a hole re-anchors at that frame (the hole is
+//!   jumped, its missing frames are lost at once).
 //!
 //! # Finish
 //!
 //! [`Player::finish`] processes what is due by `now`; in live mode frames
 //! due by `now` after the last one known are lost (counted by cadence); in
 //! buffered mode nothing falls due during a stall, so none are. An ongoing
-//! stall is closed at `now` (counted, with a `StallEnd` event). Frames due
+//! stall is closed at `now` (counted, with a `StallEnd` event; a stall
+//! that starts exactly at `now` counts with zero duration). Frames due
 //! after `now` are not counted.
+//!
+//! # Other tracks
+//!
+//! Units of other announced tracks count in `media_bytes` and the bitrate
+//! series; damaged audio units count in `audio_units_lost`. Units and
+//! damage of tracks never announced count in `units_ignored`.
 //!
 //! # Bounds
 //!
 //! At most [`FRAME_CAP`] frames are held (arrived, missing or awaiting the
 //! decoder), [`HISTORY_CAP`] resolved frames remembered, [`EVENT_CAP`]
 //! events and [`PRESENTED_CAP`] presented units waiting to be taken (the
-//! oldest are dropped and counted), [`SERIES_CAP`] bins per series.
+//! oldest are dropped and counted), [`PENDING_CAP`] units before the join,
+//! [`TRACK_CAP`] other tracks, [`SERIES_CAP`] bins per series. Latencies
+//! beyond 1 h are recorded as 1 h.
 
+mod account;
 mod arrival;
 mod buffer;
 mod playout;
@@ -103,13 +118,18 @@ use crate::media::{AccessUnit, Codec, Track};
 pub use buffer::{FRAME_CAP, HISTORY_CAP};
 pub use stats::{QoeStats, BIN, SERIES_CAP};
 
+use account::{Run, RunKind};
 use buffer::Buffer;
+use playout::State;
 use stats::Bins;
 
 /// The most events held unpolled; older ones are dropped and counted.
 pub const EVENT_CAP: usize = 100_000;
 /// The most presented units held for [`Player::take_presented`].
 pub const PRESENTED_CAP: usize = 10_000;
+/// The most video units held before the join, in case they follow the
+/// join keyframe in decode order (arrived ahead of it).
+pub const PENDING_CAP: usize = 64;
 /// The most non-presentation tracks remembered.
 pub const TRACK_CAP: usize = 64;
 
@@ -203,40 +223,6 @@ pub enum PlayerEvent {
     },
 }
 
-/// Where playback stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Not playing yet (before the join, or filling the startup buffer).
-    Waiting,
-    /// Playing since `since`; in buffered mode media `anchor.1` plays at
-    /// time `anchor.0`.
-    Playing {
-        since: Duration,
-        anchor: (Duration, Duration),
-    },
-    /// Stalled since `since` with the playhead at media time `playhead`.
-    Stalled { since: Duration, playhead: Duration },
-    /// After [`Player::finish`].
-    Finished,
-}
-
-/// The frame classes the run events coalesce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RunKind {
-    Lost,
-    Late,
-    Undecodable,
-}
-
-/// An open run of frames of one kind.
-#[derive(Clone, Copy, Debug)]
-struct Run {
-    kind: RunKind,
-    at: Duration,
-    first_pts: i64,
-    count: u64,
-}
-
 /// The player: a playout buffer and QoE accounting (see module docs).
 #[derive(Debug)]
 pub struct Player {
@@ -255,6 +241,8 @@ pub struct Player {
     min_gap: Option<i64>,
     /// dts and media time of the join keyframe.
     join: Option<(i64, Duration)>,
+    /// Units that arrived before the join, with their arrival times.
+    pending: VecDeque<(Duration, AccessUnit)>,
     state: State,
     /// Media time of the last frame played, broken or skipped.
     last_media: Option<Duration>,
@@ -285,6 +273,7 @@ impl Player {
             cadence: None,
             min_gap: None,
             join: None,
+            pending: VecDeque::new(),
             state: State::Waiting,
             last_media: None,
             reference: None,

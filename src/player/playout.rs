@@ -1,6 +1,6 @@
 //! The playout clock: when frames fall due, what happens at a deadline
-//! (present, play broken, skip, stall), buffered start and resume, run
-//! events, and the end of the run.
+//! (present, play broken, skip, stall), buffered start and resume, and the
+//! buffered media ahead of the playhead.
 //!
 //! Invariants: steps are processed in time order and never before `floor`
 //! (the last step or state change), so event times never go backwards; a
@@ -10,15 +10,31 @@
 use std::time::Duration;
 
 use super::buffer::{Outcome, Slot};
-use super::stats::{bin_start, push_capped};
-use super::{Player, PlayerEvent, PlayoutMode, Run, RunKind, State, PRESENTED_CAP};
+use super::{Player, PlayerEvent, PlayoutMode, RunKind};
 use crate::media::ticks_to_duration;
+
+/// Where playback stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    /// Not playing yet (before the join, or filling the startup buffer).
+    Waiting,
+    /// Playing since `since`; in buffered mode media `anchor.1` plays at
+    /// time `anchor.0`.
+    Playing {
+        since: Duration,
+        anchor: (Duration, Duration),
+    },
+    /// Stalled since `since` with the playhead at media time `playhead`.
+    Stalled { since: Duration, playhead: Duration },
+    /// After [`Player::finish`].
+    Finished,
+}
 
 /// What falls due next.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Step {
-    /// The queue entry at this dts.
-    Entry(i64),
+    /// The queue entry `(media, dts)`.
+    Entry(Duration, i64),
     /// Nothing is queued; the next frame (at this media time) is expected.
     Expect(Duration),
 }
@@ -101,7 +117,7 @@ impl Player {
 
     /// Buffered media ahead of the playhead at `t`, and where playback
     /// would resume: the playhead, or the first queued frame after a hole.
-    fn level(&self, t: Duration) -> (Duration, Option<Duration>) {
+    pub(super) fn level(&self, t: Duration) -> (Duration, Option<Duration>) {
         let Some(playhead) = self.playhead(t) else {
             return (Duration::ZERO, None);
         };
@@ -117,20 +133,12 @@ impl Player {
         (end.saturating_sub(from), Some(from))
     }
 
-    /// Samples the buffer level at the ends of the bins `now` closes.
-    fn sample_until(&mut self, now: Duration) {
-        for (index, end) in self.bins.due_samples(now, &self.stats) {
-            let (level, _) = self.level(end);
-            self.stats.buffer_series.push((bin_start(index), level));
-        }
-    }
-
     /// The next step and its time.
     pub(super) fn next_step(&self) -> Option<(Duration, Step)> {
         let entry = self.buffer.first();
         let (at, step) = match (self.state, entry) {
             (State::Finished, _) => return None,
-            (_, Some((media, dts))) => (self.due(media)?, Step::Entry(dts)),
+            (_, Some((media, dts))) => (self.due(media)?, Step::Entry(media, dts)),
             (State::Playing { .. }, None) => {
                 let next = self.last_media?.saturating_add(self.cadence_time()?);
                 (self.due(next)?, Step::Expect(next))
@@ -149,14 +157,14 @@ impl Player {
             self.sample_until(at);
             self.floor = at;
             match step {
-                Step::Entry(dts) => self.play_entry(at, dts),
+                Step::Entry(media, dts) => self.play_entry(at, media, dts),
                 Step::Expect(media) => self.stall(at, media),
             }
         }
     }
 
     /// The queue entry `dts` is due at `at`.
-    fn play_entry(&mut self, at: Duration, dts: i64) {
+    fn play_entry(&mut self, at: Duration, queued: Duration, dts: i64) {
         match self.buffer.slot(dts) {
             Some(Slot::Missing { pts, media }) => {
                 let (pts, media) = (*pts, *media);
@@ -185,48 +193,9 @@ impl Player {
                     }
                 }
             }
-            // Not queued: unreachable by the queue invariant; drop it.
-            _ => {
-                self.buffer.remove(dts);
-            }
-        }
-    }
-
-    /// Shows a decoded frame at `at`.
-    fn present(&mut self, at: Duration, frame: super::buffer::Frame) {
-        self.close_run();
-        let latency = at.saturating_sub(frame.media);
-        if self.stats.startup.is_none() {
-            let startup = at.saturating_sub(self.started_at);
-            self.stats.startup = Some(startup);
-            self.push_event(PlayerEvent::Started { at, startup });
-        }
-        match self.state {
-            State::Waiting => {
-                self.state = State::Playing {
-                    since: at,
-                    anchor: (at, frame.media),
-                }
-            }
-            State::Stalled { since, .. } => self.end_stall(at, since),
-            _ => {}
-        }
-        self.stats.frames_presented += 1;
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.stats.latency_us.saturating_record(micros);
-        self.bins.add_latency(at, latency, &mut self.stats);
-        self.push_event(PlayerEvent::Presented {
-            at,
-            pts: frame.pts,
-            latency,
-            bytes: frame.bytes,
-        });
-        if let Some(unit) = frame.unit {
-            if self.presented.len() >= PRESENTED_CAP {
-                self.presented.pop_front();
-                self.stats.presented_dropped += 1;
-            }
-            self.presented.push_back(unit);
+            // Unreachable by the queue invariant; dropping the entry keeps
+            // the loop finite whatever happens.
+            _ => self.buffer.drop_entry(queued, dts),
         }
     }
 
@@ -257,7 +226,7 @@ impl Player {
     }
 
     /// Live mode: the stall ends at `at` (the schedule never moves).
-    fn end_stall(&mut self, at: Duration, since: Duration) {
+    pub(super) fn end_stall(&mut self, at: Duration, since: Duration) {
         let resume = self.playhead(at).unwrap_or_default();
         self.end_stall_at(at, since, resume);
     }
@@ -282,108 +251,6 @@ impl Player {
                 self.floor = now;
             }
             _ => {}
-        }
-    }
-
-    /// Counts `count` frames of `kind` booked at `at` (the first with
-    /// `pts`), extending the open run or starting a new one.
-    pub(super) fn classify(&mut self, kind: RunKind, at: Duration, pts: i64, count: u64) {
-        let counter = match kind {
-            RunKind::Lost => &mut self.stats.frames_lost,
-            RunKind::Late => &mut self.stats.frames_late,
-            RunKind::Undecodable => &mut self.stats.frames_undecodable,
-        };
-        *counter = counter.saturating_add(count);
-        match &mut self.run {
-            Some(run) if run.kind == kind => run.count = run.count.saturating_add(count),
-            _ => {
-                self.close_run();
-                self.run = Some(Run {
-                    kind,
-                    at,
-                    first_pts: pts,
-                    count,
-                });
-            }
-        }
-    }
-
-    /// Emits the open run's event.
-    fn close_run(&mut self) {
-        let Some(Run {
-            kind,
-            at,
-            first_pts,
-            count,
-        }) = self.run.take()
-        else {
-            return;
-        };
-        self.push_event(match kind {
-            RunKind::Lost => PlayerEvent::FramesLost {
-                at,
-                first_pts,
-                count,
-            },
-            RunKind::Late => PlayerEvent::FramesLate {
-                at,
-                first_pts,
-                count,
-            },
-            RunKind::Undecodable => PlayerEvent::FramesUndecodable {
-                at,
-                first_pts,
-                count,
-            },
-        });
-    }
-
-    /// Brings `play_time` up to `now`.
-    fn refresh_play(&mut self, now: Duration) {
-        let open = match self.state {
-            State::Playing { since, .. } => now.saturating_sub(since),
-            _ => Duration::ZERO,
-        };
-        self.stats.play_time = self.play_closed.saturating_add(open);
-    }
-
-    /// The end of the run at `now` (after everything due is processed).
-    pub(super) fn finish_run(&mut self, now: Duration) {
-        self.count_unseen(now);
-        if let State::Stalled { since, .. } = self.state {
-            let duration = now.saturating_sub(since);
-            self.stats.stall_time = self.stats.stall_time.saturating_add(duration);
-            self.push_event(PlayerEvent::StallEnd { at: now, duration });
-        }
-        self.refresh_play(now);
-        self.close_run();
-        if let Some(index) = self.bins.partial(now) {
-            let (level, _) = self.level(now);
-            push_capped(&mut self.stats.buffer_series, (bin_start(index), level));
-        }
-        self.bins.finish(now, &mut self.stats);
-        self.state = State::Finished;
-    }
-
-    /// Live mode: frames after the latest known one, due by `now`, never
-    /// arrived: lost.
-    fn count_unseen(&mut self, now: Duration) {
-        let PlayoutMode::Live { target_latency } = self.config.mode else {
-            return;
-        };
-        let (Some(_), Some(latest), Some(cadence)) =
-            (self.join, self.buffer.max_media, self.cadence_time())
-        else {
-            return;
-        };
-        let horizon = now.saturating_sub(target_latency);
-        let frames = horizon.saturating_sub(latest).as_nanos() / cadence.as_nanos();
-        if frames > 0 {
-            let step = self.cadence.unwrap_or(0);
-            let pts = self.buffer.max_dts.unwrap_or(0).saturating_add(step);
-            let pts = pts.saturating_add(self.buffer.delay);
-            let count = u64::try_from(frames).unwrap_or(u64::MAX);
-            self.classify(RunKind::Lost, now, pts, count);
         }
     }
 }

@@ -40,7 +40,7 @@ pub struct QoeStats {
     /// before it): not counted in the frame counters above.
     pub frames_before_start: u64,
     /// Glass-to-glass latency per presented frame, in µs, 3 significant
-    /// digits.
+    /// digits; latencies beyond 1 h count as 1 h.
     pub latency_us: Histogram<u64>,
     /// Bytes of every unit received (audio and video, duplicates and late
     /// units included, damaged units excluded).
@@ -184,7 +184,7 @@ impl Bins {
             Some((open, _)) if open >= index => return,
             Some((open, total)) => {
                 push_capped(&mut stats.bitrate_series, (bin_start(open), total));
-                open + 1
+                open.saturating_add(1)
             }
             None => self.first,
         };
@@ -217,7 +217,7 @@ impl Bins {
     pub fn finish(&mut self, now: Duration, stats: &mut QoeStats) {
         let last = bin_of(now).max(self.first);
         let close = if bin_start(last) < now {
-            last + 1
+            last.saturating_add(1)
         } else {
             last
         };
