@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use super::buffer::{shift, Frame, Gap, Known, Outcome};
+use super::PlayoutMode;
 use super::{Player, RunKind, PENDING_CAP};
 use crate::media::AccessUnit;
 
@@ -90,6 +91,12 @@ impl Player {
             return false;
         }
         self.join = Some((au.dts, au.capture_time));
+        if let PlayoutMode::LiveFromArrival { target_latency } = self.config.mode {
+            let first_delay = now.saturating_sub(au.capture_time);
+            self.config.mode = PlayoutMode::Live {
+                target_latency: target_latency.saturating_add(first_delay),
+            };
+        }
         true
     }
 

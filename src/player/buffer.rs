@@ -197,7 +197,11 @@ impl Buffer {
         }
         let span = i128::from(dts) - i128::from(prev);
         let cadence = i128::from(cadence);
-        let frames = (span + cadence / 2) / cadence;
+        // A frame is missing only when a whole one fits the gap (with a
+        // quarter cadence of slack for rounded timestamps): a looped clip
+        // whose audio outlasts its video leaves a gap of less than two
+        // cadences at the loop, and no frame was lost there.
+        let frames = (span + cadence / 4) / cadence;
         if frames < 2 {
             return Gap::None;
         }

@@ -65,6 +65,10 @@
 //!   the next frame is expected one cadence after the last frame played,
 //!   and a stall starts at its deadline. A stall ends when the next frame
 //!   that arrived in time is played.
+//! * **Live from arrival**: live, anchored where a real receiver anchors:
+//!   at the join keyframe's arrival (see [`PlayoutMode::LiveFromArrival`]);
+//!   from the join on it is live mode with the first frame's delay added
+//!   to the target.
 //! * **Buffered**: waits until `startup` of media is buffered from the join
 //!   keyframe, then plays frame `m` at `anchor_time + (m − anchor_media)`.
 //!   Missing frames are skipped as in live mode, an empty buffer stalls,
@@ -148,6 +152,17 @@ pub enum PlayoutMode {
     /// Live with a fixed target latency: each video frame is due at capture_time + target_latency.
     Live {
         /// Capture → presentation delay of every frame.
+        target_latency: Duration,
+    },
+    /// Live, as a receiver that does not know the sender's clock plays it:
+    /// the schedule starts when the join keyframe arrives. A frame captured
+    /// at `c` is due at `c + (a₀ − c₀) + target_latency`, where `a₀` and
+    /// `c₀` are the join keyframe's arrival and capture times, so
+    /// glass-to-glass latency is the first frame's delay plus the target
+    /// (what ffplay, VLC and GStreamer's jitter buffer do). From the join on
+    /// it is [`PlayoutMode::Live`] with that sum as its target.
+    LiveFromArrival {
+        /// Delay added after the join keyframe's arrival.
         target_latency: Duration,
     },
     /// Buffered (segment protocols: HLS, DASH): playback starts once `startup` of media is buffered

@@ -327,3 +327,39 @@ fn latency_histogram_holds_the_real_latency() {
     assert_eq!(hist.len(), 1);
     assert!(hist.equivalent(hist.max(), 3_600_000_000));
 }
+
+#[test]
+fn anchored_at_arrival_latency_is_the_first_delay_plus_the_target() {
+    let mut player = Player::new(
+        PlayerConfig {
+            mode: PlayoutMode::LiveFromArrival {
+                target_latency: ms(200),
+            },
+            keep_presented: false,
+        },
+        Duration::ZERO,
+    );
+    player.handle_track(video_track());
+    // Every frame takes 50 ms to arrive: the receiver's clock starts when
+    // the first one does, so each is shown 50 + 200 ms after its capture.
+    let end = cap(59, 30) + ms(250);
+    let events = drive(&mut player, stream(60, 30, 30, ms(50), &[]), end);
+    assert_eq!(
+        events[0],
+        PlayerEvent::Started {
+            at: ms(250),
+            startup: ms(250)
+        }
+    );
+    let stats = player.stats();
+    assert_eq!(stats.frames_presented, 60);
+    assert_eq!(stats.stalls, 0);
+    let latencies: Vec<Duration> = events
+        .iter()
+        .filter_map(|e| match e {
+            PlayerEvent::Presented { latency, .. } => Some(*latency),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(latencies, vec![ms(250); 60]);
+}

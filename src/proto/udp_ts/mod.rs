@@ -212,7 +212,7 @@ fn install(
     let mut installed = Vec::new();
     for client in &spec.clients {
         let config = PlayerConfig {
-            mode: PlayoutMode::Live {
+            mode: PlayoutMode::LiveFromArrival {
                 target_latency: target,
             },
             keep_presented: feed.decode_check && installed.is_empty(),
