@@ -31,4 +31,10 @@ pub struct PlotData {
     pub delay_ms_cdf: Vec<Cdf>,
     /// Largest queue occupancy in each bin per link direction, in bytes.
     pub queue_bytes: Vec<Series>,
+    /// Glass-to-glass latency of the frames presented in each bin, mean,
+    /// per media session client, in milliseconds (NaN: none presented).
+    pub latency_ms: Vec<Series>,
+    /// Media buffered ahead of the playhead at each bin's end, per media
+    /// session client, in milliseconds.
+    pub buffer_ms: Vec<Series>,
 }

@@ -168,6 +168,21 @@ pub trait SessionEnd {
     /// metrics only the end can tell. `report` is what the network recorded
     /// (TCP flow analysis, link counters).
     fn finish(&mut self, end: Duration, report: &RunReport);
+
+    /// Series for the run's plots, after [`SessionEnd::finish`] (none by
+    /// default; media sessions give their players' latency and buffer).
+    fn plots(&self) -> SessionPlots {
+        SessionPlots::default()
+    }
+}
+
+/// A session's series for the run's plots, one per client.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SessionPlots {
+    /// Glass-to-glass latency, ms (see [`crate::metrics::PlotData`]).
+    pub latency_ms: Vec<crate::metrics::Series>,
+    /// Playout buffer level, ms.
+    pub buffer_ms: Vec<crate::metrics::Series>,
 }
 
 /// Why a session could not be installed.

@@ -134,7 +134,12 @@ pub fn run_scenario(
     }
     let recorders = sessions.iter().map(|s| s.recorder().clone()).collect();
     let events = events::collect(scenario, &report, events.snapshot());
-    let plots = collect::plots(scenario, &report);
+    let mut plots = collect::plots(scenario, &report);
+    for session in &sessions {
+        let extra = session.plots();
+        plots.latency_ms.extend(extra.latency_ms);
+        plots.buffer_ms.extend(extra.buffer_ms);
+    }
     let mut summary = Summary {
         schema_version: crate::metrics::SCHEMA_VERSION,
         streamsim_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -27,6 +27,11 @@ impl Installed<'_> {
         }
     }
 
+    /// Its series for the plots (after `finish`).
+    pub(super) fn plots(&self) -> crate::proto::SessionPlots {
+        self.end.plots()
+    }
+
     /// The session's name.
     pub(super) fn name(&self) -> &str {
         &self.spec.name

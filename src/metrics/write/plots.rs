@@ -64,11 +64,13 @@ pub enum PlotError {
 /// Renders the run's plots, each as `(file name, SVG document)`:
 /// `throughput.svg` (Mbit/s over seconds), `delay-cdf.svg` (fraction of
 /// packets over one-way delay in ms) and `queue.svg` (KiB over seconds),
-/// one line per series, in `data`'s order. `title` (the scenario name)
-/// starts every caption.
+/// and when the run has media sessions `latency.svg` (glass-to-glass ms
+/// over seconds) and `buffer.svg` (playout buffer ms over seconds); one
+/// line per series, in `data`'s order. `title` (the scenario name) starts
+/// every caption.
 pub fn plots(data: &PlotData, title: &str) -> Result<Vec<(&'static str, String)>, PlotError> {
     let title = svg_text(title);
-    let specs = [
+    let mut specs = vec![
         time_plot(
             "throughput.svg",
             format!("{title}: throughput"),
@@ -85,6 +87,24 @@ pub fn plots(data: &PlotData, title: &str) -> Result<Vec<(&'static str, String)>
             1.0 / 1024.0,
         ),
     ];
+    if !data.latency_ms.is_empty() {
+        specs.push(time_plot(
+            "latency.svg",
+            format!("{title}: glass-to-glass latency"),
+            "latency (ms)",
+            &data.latency_ms,
+            1.0,
+        ));
+    }
+    if !data.buffer_ms.is_empty() {
+        specs.push(time_plot(
+            "buffer.svg",
+            format!("{title}: playout buffer"),
+            "buffered media (ms)",
+            &data.buffer_ms,
+            1.0,
+        ));
+    }
     specs
         .iter()
         .map(|spec| Ok((spec.file, render(spec)?)))

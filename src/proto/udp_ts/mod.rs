@@ -440,6 +440,10 @@ impl TsEnd {
 pub const MAX_PSNR: f64 = 100.0;
 
 impl SessionEnd for TsEnd {
+    fn plots(&self) -> super::SessionPlots {
+        player_plots(self)
+    }
+
     fn finish(&mut self, end: Duration, _: &RunReport) {
         if let Err(e) = self.record(end) {
             let host = self
@@ -450,4 +454,47 @@ impl SessionEnd for TsEnd {
             self.recorder.fail(end, &host, e.to_string());
         }
     }
+}
+
+/// A player's binned series as plot series over the whole run, labelled
+/// `session` or `session/client` when the session has several clients.
+fn player_plots(end: &TsEnd) -> super::SessionPlots {
+    let mut plots = super::SessionPlots::default();
+    let session = end.recorder.session();
+    for c in &end.clients {
+        let label = if end.clients.len() > 1 {
+            format!("{session}/{}", c.host)
+        } else {
+            session.to_owned()
+        };
+        let player = c.player.borrow();
+        let stats = player.stats();
+        let binned = |points: &mut dyn Iterator<Item = (Duration, f64)>| {
+            let mut values = Vec::new();
+            for (at, v) in points {
+                let i = usize::try_from(at.as_nanos() / crate::player::BIN.as_nanos())
+                    .unwrap_or(usize::MAX);
+                if i >= crate::player::SERIES_CAP {
+                    break;
+                }
+                if values.len() <= i {
+                    values.resize(i + 1, f64::NAN);
+                }
+                values[i] = v;
+            }
+            crate::metrics::Series {
+                label: label.clone(),
+                bin: crate::player::BIN,
+                values,
+            }
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        plots.latency_ms.push(binned(
+            &mut stats.latency_series.iter().map(|&(t, l)| (t, ms(l))),
+        ));
+        plots.buffer_ms.push(binned(
+            &mut stats.buffer_series.iter().map(|&(t, b)| (t, ms(b))),
+        ));
+    }
+    plots
 }

@@ -36,6 +36,7 @@ fn two_links() -> PlotData {
             series("down", 100, &[0.0, 12_000.0, 48_000.0, 64_000.0, 30_000.0]),
             series("up", 100, &[0.0, 0.0, 1500.0, 0.0, 0.0]),
         ],
+        ..PlotData::default()
     }
 }
 
@@ -43,7 +44,7 @@ fn two_links() -> PlotData {
 fn render_checked(data: &PlotData, title: &str) -> Vec<(&'static str, String)> {
     let out = plots(data, title).unwrap();
     let names: Vec<&str> = out.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["throughput.svg", "delay-cdf.svg", "queue.svg"]);
+    assert_eq!(names[..3], ["throughput.svg", "delay-cdf.svg", "queue.svg"]);
     for (name, svg) in &out {
         let doc = Document::parse(svg).unwrap_or_else(|e| panic!("{name}: {e}\n{svg}"));
         assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
@@ -145,6 +146,7 @@ fn no_data_draws_empty_axes() {
             throughput_bps: vec![series("down", 100, &[]), series("up", 0, &[])],
             delay_ms_cdf: vec![cdf("down", &[])],
             queue_bytes: vec![series("down", 100, &[])],
+            ..PlotData::default()
         },
     ] {
         for (name, svg) in render_checked(&data, "empty") {
@@ -169,6 +171,7 @@ fn all_zero_and_hostile_values_stay_finite() {
             &[(f64::NAN, 0.5), (3.0, f64::INFINITY), (5.0, 1.0)],
         )],
         queue_bytes: vec![series("zero", 100, &[0.0; 3])],
+        ..PlotData::default()
     };
     let out = render_checked(&data, "odd\u{0}\u{1b}title\n");
     assert_eq!(lines(&out[0].1).len(), 3, "zero, then odd broken in two");
@@ -183,6 +186,7 @@ fn a_single_point_draws_a_visible_line() {
         throughput_bps: vec![series("down", 1000, &[3e6])],
         delay_ms_cdf: vec![cdf("down", &[(25.0, 1.0)])],
         queue_bytes: vec![series("down", 1000, &[2048.0])],
+        ..PlotData::default()
     };
     for (name, svg) in render_checked(&data, "one") {
         let lines = lines(&svg);
@@ -225,4 +229,35 @@ fn output_matches_the_reference_files() {
             path.display()
         );
     }
+}
+
+#[test]
+fn media_sessions_add_latency_and_buffer_plots_with_gaps() {
+    let data = PlotData {
+        latency_ms: vec![series(
+            "tv",
+            100,
+            &[f64::NAN, 320.0, 320.0, f64::NAN, 325.0],
+        )],
+        buffer_ms: vec![series("tv", 100, &[0.0, 180.0, 200.0, 0.0, 190.0])],
+        ..PlotData::default()
+    };
+    let out = render_checked(&data, "media");
+    let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "throughput.svg",
+            "delay-cdf.svg",
+            "queue.svg",
+            "latency.svg",
+            "buffer.svg"
+        ]
+    );
+    // A bin without a presented frame breaks the latency line in two.
+    assert_eq!(lines(&out[3].1).len(), 2);
+    assert_eq!(lines(&out[4].1).len(), 1);
+    assert!(texts(&out[3].1).contains(&"media: glass-to-glass latency (tv)".to_owned()));
+    // A run without media sessions draws no media plots.
+    assert_eq!(render_checked(&two_links(), "run").len(), 3);
 }
