@@ -6,8 +6,9 @@
 //! * No input panics or stalls it: garbage costs a [`TsDemuxError::Sync`]
 //!   (bytes skipped until two packets 188 bytes apart start with 0x47),
 //!   malformed packets, sections and PES headers are reported and skipped.
-//! * Continuity: a counter gap is reported as [`TsDemuxError::Continuity`]
-//!   and damages the PES being assembled; a legal duplicate (the previous
+//! * Continuity: a counter gap on any PID (media or PSI) is reported as
+//!   [`TsDemuxError::Continuity`] and damages the PES or section being
+//!   assembled; a legal duplicate (the previous
 //!   packet again, same counter and payload, once) is dropped silently. A
 //!   repeated counter with another payload, or a second repeat, is a gap.
 //! * Damaged PES policy: a PES that lost packets (counter gap while it was
@@ -320,10 +321,24 @@ impl TsDemuxer {
         if !pkt.has_payload {
             return;
         }
-        if sb.next_cc.is_some_and(|cc| cc != pkt.cc) {
+        // A repeat of the last counter is a legal duplicate; anything else
+        // but the next one is a gap, reported like a media PID's.
+        let gap = sb
+            .next_cc
+            .filter(|&expected| pkt.cc != expected && pkt.cc != (expected.wrapping_sub(1) & 0x0f));
+        if gap.is_some() {
             sb.data.clear(); // a section missing a piece can only fail its CRC
         }
         sb.next_cc = Some((pkt.cc + 1) & 0x0f);
+        if let Some(expected) = gap {
+            let error = TsDemuxError::Continuity {
+                pid,
+                expected,
+                got: pkt.cc,
+            };
+            self.events.push_back(TsEvent::Error(error));
+        }
+        let sb = self.sections.entry(pid).or_default();
         let mut payload = pkt.payload;
         if pkt.unit_start {
             let pointer = usize::from(payload.first().copied().unwrap_or(0xff));

@@ -796,6 +796,14 @@ fn a_new_pmt_version_replaces_the_stream_set() {
         .flat_map(|p| *p)
         .collect();
     let (_, got, errors) = demux_all(&stream, 188);
+    // The spliced PSI packets jump the PAT and PMT counters (and the old
+    // PAT resumes after them): those gaps are reported, and beside the
+    // point here.
+    let psi = |pid: u16| pid == 0 || pid == PMT_PID;
+    let errors: Vec<TsDemuxError> = errors
+        .into_iter()
+        .filter(|e| !matches!(e, TsDemuxError::Continuity { pid, .. } if psi(*pid)))
+        .collect();
     assert_eq!(
         errors,
         [TsDemuxError::StreamRemoved {
