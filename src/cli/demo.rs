@@ -170,8 +170,50 @@ pub(super) fn bench(seconds: u64) -> Result<i32> {
         wall,
         &format!("loss {:.2} %", loss * 100.0),
     );
+    bench_udp_ts(duration, RUNS)?;
     bench_decode()?;
     Ok(0)
+}
+
+/// The first media protocol at a small scale: the fixture clip (about 0.9
+/// Mbit/s of H.264 + AAC) as MPEG-TS over UDP to ten clients, each behind
+/// its own 20 ms, 1% loss link.
+fn bench_udp_ts(duration: Duration, runs: usize) -> Result<()> {
+    let text = format!(
+        r#"
+name = "bench-udp-ts"
+duration = "{}s"
+[topology]
+clients = 10
+[network]
+delay = "20ms"
+[network.down]
+loss = "1%"
+rate = "10mbit"
+[media]
+file = "fixtures/clip.mp4"
+[[session]]
+name = "tv"
+protocol = "udp-ts"
+"#,
+        duration.as_secs()
+    );
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = crate::scenario::parse_str("bench-udp-ts", &text, base)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let options = crate::runner::RunOptions::default();
+    let (wall, presented) = median_run(runs, || {
+        let out = crate::runner::run_scenario(&scenario, "", &options, |_| {}, || false)?;
+        let metric = |name: &str| out.summary.metrics.get(name).map_or(0.0, |m| m.value);
+        Ok(metric("session.tv.frames_presented"))
+    })?;
+    report_speed(
+        "udp-ts 0.9 Mbit/s, 10 clients, 1%",
+        duration,
+        wall,
+        &format!("{presented:.0} frames presented"),
+    );
+    Ok(())
 }
 
 /// Decode speed of the decode check: the fixture's 300 frames of 640x360
