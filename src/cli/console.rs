@@ -46,26 +46,8 @@ pub(super) fn print_summary(summary: &Summary) {
                 m("delay_p50"),
                 m("delay_p99")
             )
-        } else if s.metrics.contains_key(&format!("{prefix}.sent")) {
-            format!(
-                "received {} of {} · loss {} (longest burst {}) · delay p50 {} p99 {} · jitter {}",
-                m("received"),
-                m("sent"),
-                m("loss_rate"),
-                m("max_loss_burst"),
-                m("delay_p50"),
-                m("delay_p99"),
-                m("jitter")
-            )
         } else {
-            format!(
-                "goodput {} · startup {} · retransmissions {} ({}) · RTOs {}",
-                m("goodput"),
-                m("startup"),
-                m("retransmissions"),
-                m("retransmission_rate"),
-                m("rto_count")
-            )
+            session_line(s, prefix)
         };
         println!("  {prefix:<24} {line}");
     }
@@ -88,6 +70,22 @@ pub(super) fn print_summary(summary: &Summary) {
             actual(e.actual, e.unit)
         );
     }
+}
+
+/// A session's headline metrics, as its protocol lists them, and what
+/// failed.
+fn session_line(s: &Summary, prefix: &str) -> String {
+    let name = prefix.strip_prefix("session.").unwrap_or(prefix);
+    let Some(info) = s.sessions.get(name) else {
+        return String::new();
+    };
+    let headline = crate::proto::find(&info.protocol).map_or(&[][..], |p| p.headline);
+    let mut parts: Vec<String> = headline
+        .iter()
+        .map(|(label, metric)| format!("{label} {}", value(s, &format!("{prefix}.{metric}"))))
+        .collect();
+    parts.extend(info.errors.iter().map(|e| format!("FAILED: {e}")));
+    format!("{}: {}", info.protocol, parts.join(" · "))
 }
 
 /// A measured value for messages: formatted, or "not measured".

@@ -108,6 +108,9 @@ pub struct Protocol {
     pub options: &'static [OptionDef],
     /// Its metrics (`session.<name>.<metric>`), in report order.
     pub metrics: &'static [MetricDef],
+    /// The metrics a one-line summary of a session shows, with their labels
+    /// (`("goodput", "goodput")`), in order.
+    pub headline: &'static [(&'static str, &'static str)],
     /// It streams the scenario's `[media]` (the synthetic source when the
     /// scenario has none).
     pub media: bool,

@@ -30,6 +30,12 @@ pub static PROTOCOL: Protocol = Protocol {
     port: (5001, 1),
     options: OPTIONS,
     metrics: METRICS,
+    headline: &[
+        ("goodput", "goodput"),
+        ("startup", "startup"),
+        ("retransmissions", "retransmissions"),
+        ("RTOs", "rto_count"),
+    ],
     media: false,
     check,
     install,
