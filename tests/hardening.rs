@@ -434,3 +434,19 @@ fn item6_sigterm_and_sighup_write_an_incomplete_report() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn item10_demo_and_bench_seconds_are_bounded() {
+    let dir = scratch("seconds");
+    for command in ["demo", "bench"] {
+        for seconds in ["18446744073709551615", "86401", "0"] {
+            let o = streamsim(&[command, "--seconds", seconds], &dir);
+            assert_eq!(o.status.code(), Some(2), "{command} {seconds}");
+            assert_eq!(
+                text(&o.stderr),
+                format!("error: --seconds {seconds}: must be between 1 and 86400 (24 h, the longest run)\n")
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -39,7 +39,24 @@ fn progress_printer(label: &'static str) -> impl FnMut(Progress) {
     }
 }
 
+/// `--seconds` as a duration: like a scenario's `duration`, above 0 and
+/// at most 24 h; otherwise the message printed.
+fn seconds_arg(seconds: u64) -> Result<Duration, String> {
+    let max = crate::scenario::MAX_DURATION.as_secs();
+    if (1..=max).contains(&seconds) {
+        Ok(Duration::from_secs(seconds))
+    } else {
+        Err(format!(
+            "error: --seconds {seconds}: must be between 1 and {max} (24 h, the longest run)"
+        ))
+    }
+}
+
 pub(super) fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
+    if let Err(message) = seconds_arg(seconds) {
+        eprintln!("{message}");
+        return Ok(2);
+    }
     let (down, up) = demo_links()?;
     let sim = SimConfig {
         seed,
@@ -123,7 +140,13 @@ fn print_link(s: &crate::net::link::LinkStats) {
 /// Times each reference workload `RUNS` times and reports the median run.
 pub(super) fn bench(seconds: u64) -> Result<i32> {
     const RUNS: usize = 3;
-    let duration = Duration::from_secs(seconds);
+    let duration = match seconds_arg(seconds) {
+        Ok(d) => d,
+        Err(message) => {
+            eprintln!("{message}");
+            return Ok(2);
+        }
+    };
     println!(
         "{:<34} {:>10} {:>10} {:>12}   (median of {RUNS} runs)",
         "workload", "sim s", "wall s", "sim s/wall s"
