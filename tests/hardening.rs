@@ -450,3 +450,66 @@ fn item10_demo_and_bench_seconds_are_bounded() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn item9_baselines_are_checked_not_trusted() {
+    let dir = scratch("baseline");
+    std::fs::write(dir.join("b.toml"), small("b", "2s")).unwrap();
+    let o = streamsim(&["check", "b.toml", "--out", "base"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let path = dir.join("base/b/seed-1/summary.json");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let shown = "base/b/seed-1/summary.json";
+    type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, String); 4] = [
+        (
+            "seed",
+            &|v| v["seed"] = 2.into(),
+            format!("baseline {shown} cannot be compared: it was run with seed 2, not 1"),
+        ),
+        (
+            "name",
+            &|v| v["scenario"]["name"] = "other".into(),
+            format!("baseline {shown} cannot be compared: it is of scenario \"other\", not \"b\""),
+        ),
+        (
+            "value",
+            &|v| v["metrics"]["link.down.loss_rate"]["value"] = 7.into(),
+            format!("baseline {shown} cannot be compared: link.down.loss_rate is 7 ratio, a value no run produces"),
+        ),
+        (
+            "unit",
+            &|v| v["metrics"]["link.down.offered"]["unit"] = "B".into(),
+            "baseline metric link.down.offered is in B, the run's in count: not comparable"
+                .to_owned(),
+        ),
+    ];
+    for (what, edit, message) in cases {
+        let mut changed = original.clone();
+        edit(&mut changed);
+        std::fs::write(&path, serde_json::to_vec(&changed).unwrap()).unwrap();
+        let o = streamsim(
+            &["check", "b.toml", "--out", "out", "--baseline", "base"],
+            &dir,
+        );
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        let first = text(&o.stdout).lines().next().unwrap_or("").to_owned();
+        assert_eq!(first, format!("ERROR   b.toml (b): {message}"), "{what}");
+    }
+    // From 0, a move is not "+inf%".
+    let mut changed = original.clone();
+    changed["metrics"]["link.down.offered"]["value"] = 0.into();
+    std::fs::write(&path, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let o = streamsim(
+        &["check", "b.toml", "--out", "out", "--baseline", "base"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("        baseline: link.down.offered moved 0 → 95 (from 0, tolerance ±5%)"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,7 +17,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
+pub use compare::{
+    baseline_path, baseline_units_match, compare_baseline, evaluate, load_baseline, BaselineError,
+};
 pub use files::{
     check_replaceable, default_report_dir, remove_temp_files, summary_json, write_atomic,
     write_atomic_with, write_report,
