@@ -513,3 +513,35 @@ fn item9_baselines_are_checked_not_trusted() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn item7_captures_stream_to_disk_with_the_same_bytes() {
+    let dir = scratch("stream");
+    let scenario = parse_str("t.toml", &small("cap", "3s"), Path::new("tests")).unwrap();
+    let run = |capture_dir: Option<std::path::PathBuf>| {
+        let options = streamsim::runner::RunOptions {
+            capture: true,
+            capture_dir,
+        };
+        streamsim::runner::run_scenario(&scenario, "", &options, |_| {}, || false).unwrap()
+    };
+    let in_memory = run(None);
+    let streamed = run(Some(dir.clone()));
+    assert!(streamed.captures.is_empty(), "nothing held in memory");
+    assert_eq!(streamed.capture_files.len(), 2);
+    // While the report is not written, the captures are temporary files.
+    let temp = &streamed.capture_files[0].1;
+    let name = temp.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name, format!(".capture.pcap.tmp-{}", std::process::id()));
+    streamsim::runner::write_report(&dir, &streamed).unwrap();
+    assert!(!temp.exists());
+    for (i, (host, bytes)) in in_memory.captures.iter().enumerate() {
+        let file = if i == 0 {
+            "capture.pcap".to_owned()
+        } else {
+            format!("capture-{host}.pcap")
+        };
+        assert_eq!(&std::fs::read(dir.join(&file)).unwrap(), bytes, "{file}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -143,7 +143,7 @@ fn check_one(file: &Path, scenario: &Scenario, args: &CheckArgs) -> CheckedScena
         None => None,
     };
     let started = Instant::now();
-    let output = match execute(file, scenario, false, true) {
+    let output = match execute(file, scenario, None, true) {
         Ok(o) => o,
         Err(e) => {
             return checked(

@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::{console, progress};
 use crate::runner::{
-    default_report_dir, run_scenario, scenario_hash, summary_json, write_report, RunOptions,
-    RunOutput,
+    default_report_dir, remove_stale_temp_files, remove_temp_files, run_scenario, scenario_hash,
+    summary_json, write_report, RunOptions, RunOutput,
 };
 use crate::scenario::{self, units::parse_duration, Scenario, MAX_DURATION};
 
@@ -58,15 +58,20 @@ pub(super) fn load(file: &Path) -> Option<Scenario> {
 
 /// Runs `scenario` with a progress bar; returns the output and whether the
 /// run was interrupted.
+/// Runs `scenario` with a progress bar; `capture_dir` streams captures into
+/// that (report) directory.
 pub(super) fn execute(
     file: &Path,
     scenario: &Scenario,
-    capture: bool,
+    capture_dir: Option<&Path>,
     show_progress: bool,
 ) -> Result<RunOutput> {
     let sha256 = scenario_hash(file, scenario)?;
     let mut bar = progress::Bar::new(&scenario.name, scenario.duration, show_progress);
-    let options = RunOptions { capture };
+    let options = RunOptions {
+        capture: capture_dir.is_some(),
+        capture_dir: capture_dir.map(Path::to_path_buf),
+    };
     let output = run_scenario(
         scenario,
         &sha256,
@@ -96,9 +101,18 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
         default_report_dir(Path::new(REPORTS_ROOT), &scenario.name, scenario.seed)
     });
     let show = !(args.quiet || args.headless || args.json);
-    let output = execute(&args.file, &scenario, args.pcap, show)?;
-    write_report(&dir, &output)
-        .with_context(|| format!("writing the report to {}", dir.display()))?;
+    // The directory exists before the run, so a path that cannot hold a
+    // report fails before any simulation work.
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the report directory {}", dir.display()))?;
+    remove_stale_temp_files(&dir);
+    let capture_dir = args.pcap.then_some(dir.as_path());
+    let written = execute(&args.file, &scenario, capture_dir, show).and_then(|output| {
+        write_report(&dir, &output)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
+        Ok(output)
+    });
+    let output = written.inspect_err(|_| remove_temp_files())?;
     if args.json {
         print!("{}", summary_json(&output));
     } else if !args.quiet {

@@ -73,7 +73,8 @@ fn temp_name(path: &Path, pid: u32) -> PathBuf {
 }
 
 /// Removes temporary files of our naming in `dir` whose process is gone
-/// (Linux: no `/proc/<pid>`; elsewhere only this process's own).
+/// (Linux: no `/proc/<pid>`; elsewhere only this process's own), except
+/// those this process is writing now.
 pub fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -94,7 +95,12 @@ pub fn remove_stale_temp_files(dir: &Path) {
             false
         };
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && (gone || pid == own) {
+        let path = entry.path();
+        let in_use = TEMP_FILES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&path);
+        if is_file && (gone || pid == own) && !in_use {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -182,12 +188,41 @@ pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<()> {
         }
     }
     for (i, (host, capture)) in output.captures.iter().enumerate() {
-        let name = if i == 0 {
-            "capture.pcap".to_owned()
-        } else {
-            format!("capture-{host}.pcap")
-        };
-        put(&name, capture)?;
+        put(&capture_name(i, host), capture)?;
+    }
+    for (i, (host, temp)) in output.capture_files.iter().enumerate() {
+        let path = dir.join(capture_name(i, host));
+        check_replaceable(&path)?;
+        std::fs::rename(temp, &path)?;
+        track(temp, false);
     }
     Ok(())
+}
+
+/// The report's name of the capture of `host`, the `index`th host:
+/// `capture.pcap` for the first, `capture-<host>.pcap` for the others.
+fn capture_name(index: usize, host: &str) -> String {
+    if index == 0 {
+        "capture.pcap".to_owned()
+    } else {
+        format!("capture-{host}.pcap")
+    }
+}
+
+/// Where each host's capture streams while a run writes its report into
+/// `dir`: the temporary name of its capture file there. The paths are
+/// listed for [`remove_temp_files`] until [`write_report`] renames them.
+pub(super) fn capture_temp_files(
+    dir: &Path,
+    hosts: &[String],
+) -> std::collections::BTreeMap<String, PathBuf> {
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let temp = temp_name(&dir.join(capture_name(i, host)), std::process::id());
+            track(&temp, true);
+            (host.clone(), temp)
+        })
+        .collect()
 }

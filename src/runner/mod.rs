@@ -21,8 +21,8 @@ pub use compare::{
     baseline_path, baseline_units_match, compare_baseline, evaluate, load_baseline, BaselineError,
 };
 pub use files::{
-    check_replaceable, default_report_dir, remove_temp_files, summary_json, write_atomic,
-    write_atomic_with, write_report,
+    check_replaceable, default_report_dir, remove_stale_temp_files, remove_temp_files,
+    summary_json, write_atomic, write_atomic_with, write_report,
 };
 
 use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
@@ -52,6 +52,9 @@ pub enum RunError {
 pub struct RunOptions {
     /// Capture every host's traffic (pcap).
     pub capture: bool,
+    /// Stream the captures into temporary files in this directory (the
+    /// report's), instead of keeping them in memory.
+    pub capture_dir: Option<std::path::PathBuf>,
 }
 
 /// Everything a run produced.
@@ -63,8 +66,11 @@ pub struct RunOutput {
     pub events: Vec<Event>,
     /// Data for the plots.
     pub plots: PlotData,
-    /// Captures by host, in host order (when asked for).
+    /// Captures by host, in host order (when asked for, in memory).
     pub captures: Vec<(String, Vec<u8>)>,
+    /// Streamed captures by host, in host order: complete temporary files
+    /// that [`write_report`] renames into place.
+    pub capture_files: Vec<(String, std::path::PathBuf)>,
 }
 
 /// SHA-256 (hex) of the scenario file's bytes followed by those of every
@@ -104,6 +110,10 @@ pub fn run_scenario(
         tcp: scenario.tcp.clone(),
         capture: options.capture.then_some(CaptureFormat::Pcap),
         capture_drops: false,
+        capture_files: match (&options.capture_dir, options.capture) {
+            (Some(dir), true) => files::capture_temp_files(dir, &scenario.hosts),
+            _ => Default::default(),
+        },
         ..SimConfig::default()
     };
     let mut harness = Harness::new(config, topology)?;
@@ -135,11 +145,17 @@ pub fn run_scenario(
         .iter()
         .filter_map(|h| h.capture.clone().map(|c| (h.name.clone(), c)))
         .collect();
+    let capture_files = report
+        .hosts
+        .iter()
+        .filter_map(|h| h.capture_file.clone().map(|f| (h.name.clone(), f)))
+        .collect();
     Ok(RunOutput {
         summary,
         events: events.0,
         plots,
         captures,
+        capture_files,
     })
 }
 
