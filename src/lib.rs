@@ -22,13 +22,16 @@
 //! * [`scenario`]: scenario files: the TOML schema, units (`"40ms"`,
 //!   `"5mbit"`, `"64KiB"`, `"1%"`), and validation that reports every error
 //!   with file, line and column before a run starts.
+//! * [`rng`]: SplitMix64, the one random generator of every simulation
+//!   stream, written out here so no dependency update changes a result.
 //! * [`workload`]: transport-level sessions (TCP bulk, UDP constant bit rate)
 //!   used by the fidelity tests, the benchmark and the demo.
 //!
 //! ## Determinism
 //!
 //! Simulated time is the only clock; every random stream is seeded from the
-//! scenario seed and a stable name ([`sim::seed::derive_seed`]); anything
+//! scenario seed and a stable name ([`sim::seed::derive_seed`]) and drawn
+//! from [`rng::SplitMix64`]; anything
 //! iterated into output is ordered; `tokio::select!` is `biased;`. Same
 //! scenario and seed ⇒ byte-identical counters and captures.
 //!
@@ -52,6 +55,7 @@ pub mod cli;
 pub mod media;
 pub mod metrics;
 pub mod net;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
