@@ -545,3 +545,40 @@ fn item7_captures_stream_to_disk_with_the_same_bytes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn run_duration_leaves_out_what_a_shorter_run_cannot_hold() {
+    let dir = scratch("shorter");
+    let late = format!(
+        "{}start = \"5s\"\n[expect]\n\"session.udp-cbr.received\" = \">= 1\"\n",
+        small("late", "10s")
+    );
+    std::fs::write(dir.join("late.toml"), late).unwrap();
+    let o = streamsim(
+        &[
+            "run",
+            "late.toml",
+            "--duration",
+            "1s",
+            "--quiet",
+            "--out",
+            "out",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "the session's bound fails");
+    assert_eq!(
+        text(&o.stderr),
+        "warning: --duration 1s: session \"udp-cbr\" starts at 5s, after the end: it does not run\n"
+    );
+    let o = streamsim(
+        &["run", "late.toml", "--duration", "1ms", "--out", "out"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "error: --duration 1ms: must be at least two ticks (tick 1ms): hosts start one tick in\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

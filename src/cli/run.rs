@@ -10,7 +10,7 @@ use crate::runner::{
     default_report_dir, remove_stale_temp_files, remove_temp_files, run_scenario, scenario_hash,
     summary_json, write_report, RunOptions, RunOutput,
 };
-use crate::scenario::{self, units::parse_duration, Scenario, MAX_DURATION};
+use crate::scenario::{self, units::parse_duration, Scenario};
 
 /// Where reports go when `--out` is not given: `reports/` in the current
 /// directory.
@@ -128,35 +128,14 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
     })
 }
 
-/// Replaces the scenario's duration, checking what the scenario file's own
-/// `duration` is checked for.
+/// Replaces the scenario's duration (see [`Scenario::set_duration`]); prints
+/// what the shorter run leaves out.
 fn override_duration(scenario: &mut Scenario, text: &str) -> Result<(), String> {
     let d = parse_duration(text).map_err(|e| e.to_string())?;
-    if d.is_zero() || d > MAX_DURATION {
-        return Err(format!(
-            "must be above 0 and at most {}",
-            fmt_secs(MAX_DURATION)
-        ));
+    for warning in scenario.set_duration(d)? {
+        eprintln!("warning: --duration {text}: {warning}");
     }
-    if scenario.tick > d {
-        return Err(format!(
-            "is shorter than the scenario's tick ({})",
-            fmt_secs(scenario.tick)
-        ));
-    }
-    if let Some(late) = scenario.sessions.iter().find(|s| s.start >= d) {
-        return Err(format!(
-            "ends the run before session {:?} starts (at {})",
-            late.name,
-            fmt_secs(late.start)
-        ));
-    }
-    scenario.duration = d;
     Ok(())
-}
-
-fn fmt_secs(d: std::time::Duration) -> String {
-    crate::metrics::Unit::Seconds.format(d.as_secs_f64())
 }
 
 pub(super) fn validate(files: &[PathBuf]) -> i32 {
