@@ -582,3 +582,37 @@ fn run_duration_leaves_out_what_a_shorter_run_cannot_hold() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn item6_a_second_signal_leaves_no_temporary_file() {
+    let dir = scratch("twice");
+    std::fs::write(dir.join("long.toml"), small("long", "2h")).unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["run", "long.toml", "--headless", "--pcap", "--out", "out"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // The captures stream to temporary files while the run goes on.
+    let temps = || -> Vec<String> {
+        std::fs::read_dir(dir.join("out"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect()
+    };
+    assert_eq!(temps().len(), 2, "{:?}", temps());
+    for _ in 0..2 {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(temps(), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,8 +19,7 @@ use std::sync::Mutex;
 /// Temporary files being written now.
 static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Removes every temporary file being written now (for an exit that
-/// cannot wait for the writes to finish).
+/// Removes every temporary file being written now (after an error).
 pub fn remove_temp_files() {
     // A poisoned list is still a list: a panic elsewhere must not keep
     // temporary files behind.
@@ -28,6 +27,37 @@ pub fn remove_temp_files() {
     for path in list.iter() {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// Removes every temporary file being written now and exits with `code`
+/// (for an exit that cannot wait for the writes to finish). The list stays
+/// locked until the process is gone, so no write creates another one.
+pub fn exit_removing_temp_files(code: i32) -> ! {
+    let list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    // `list` is never dropped: exit returns to no one.
+    std::process::exit(code)
+}
+
+/// Creates the temporary file `tmp` and lists it, both under the list's
+/// lock: an exit removing the listed files either sees it or prevents it.
+fn create_tracked(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let mut list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+    };
+    // A file of that name is ours, from an earlier write: replace it.
+    let file = open().or_else(|_| {
+        std::fs::remove_file(tmp)?;
+        open()
+    })?;
+    list.push(tmp.to_path_buf());
+    Ok(file)
 }
 
 fn track(path: &Path, add: bool) {
@@ -126,20 +156,8 @@ pub fn write_atomic_with(
 ) -> std::io::Result<()> {
     check_replaceable(path)?;
     let tmp = temp_name(path, std::process::id());
-    track(&tmp, true);
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .or_else(|_| {
-                // Ours from an earlier write of this process: replace it.
-                std::fs::remove_file(&tmp)?;
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)
-            })?;
+        let mut file = create_tracked(&tmp)?;
         write(&mut file)?;
         file.sync_all()?;
         // Checked again: the path may have changed while we wrote.

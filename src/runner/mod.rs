@@ -21,8 +21,8 @@ pub use compare::{
     baseline_path, baseline_units_match, compare_baseline, evaluate, load_baseline, BaselineError,
 };
 pub use files::{
-    check_replaceable, default_report_dir, remove_stale_temp_files, remove_temp_files,
-    summary_json, write_atomic, write_atomic_with, write_report,
+    check_replaceable, default_report_dir, exit_removing_temp_files, remove_stale_temp_files,
+    remove_temp_files, summary_json, write_atomic, write_atomic_with, write_report,
 };
 
 use crate::metrics::{Event, PlotData, ScenarioInfo, Summary};
