@@ -78,11 +78,13 @@ pub struct RunOutput {
 pub fn scenario_hash(path: &Path, scenario: &Scenario) -> Result<String, RunError> {
     let mut hasher = Sha256::new();
     for file in std::iter::once(path).chain(scenario.referenced_files.iter().map(|p| p.as_path())) {
-        let bytes = std::fs::read(file).map_err(|source| RunError::Read {
-            path: file.display().to_string(),
-            source,
-        })?;
-        hasher.update(&bytes);
+        // Streamed: a media file may be gigabytes.
+        std::fs::File::open(file)
+            .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
+            .map_err(|source| RunError::Read {
+                path: file.display().to_string(),
+                source,
+            })?;
     }
     Ok(hasher
         .finalize()
