@@ -16,6 +16,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::RunOutput;
+use crate::metrics::write::{plots, summary_markdown};
+
 /// Temporary files being written now.
 static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -135,8 +138,6 @@ pub fn remove_stale_temp_files(dir: &Path) {
         }
     }
 }
-use super::RunOutput;
-use crate::metrics::write::{plots, summary_markdown};
 
 /// `reports/<scenario-name>/seed-<n>/` under `root`.
 pub fn default_report_dir(root: &Path, name: &str, seed: u64) -> PathBuf {
