@@ -33,11 +33,14 @@
 //! * [`player`]: the one player model every protocol hands its access
 //!   units to (sans-IO): live or buffered playout, the decode chain, and
 //!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
+//! * [`rng`]: SplitMix64, the one random generator of every simulation
+//!   stream, written out here so no dependency update changes a result.
 //!
 //! ## Determinism
 //!
 //! Simulated time is the only clock; every random stream is seeded from the
-//! scenario seed and a stable name ([`sim::seed::derive_seed`]); anything
+//! scenario seed and a stable name ([`sim::seed::derive_seed`]) and drawn
+//! from [`rng::SplitMix64`]; anything
 //! iterated into output is ordered; `tokio::select!` is `biased;`. Same
 //! scenario and seed ⇒ byte-identical counters and captures.
 //!
@@ -63,6 +66,7 @@ pub mod metrics;
 pub mod net;
 pub mod player;
 pub mod proto;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod sim;

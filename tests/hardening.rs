@@ -434,3 +434,186 @@ fn item6_sigterm_and_sighup_write_an_incomplete_report() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn item10_demo_and_bench_seconds_are_bounded() {
+    let dir = scratch("seconds");
+    for command in ["demo", "bench"] {
+        for seconds in ["18446744073709551615", "86401", "0"] {
+            let o = streamsim(&[command, "--seconds", seconds], &dir);
+            assert_eq!(o.status.code(), Some(2), "{command} {seconds}");
+            assert_eq!(
+                text(&o.stderr),
+                format!("error: --seconds {seconds}: must be between 1 and 86400 (24 h, the longest run)\n")
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn item9_baselines_are_checked_not_trusted() {
+    let dir = scratch("baseline");
+    std::fs::write(dir.join("b.toml"), small("b", "2s")).unwrap();
+    let o = streamsim(&["check", "b.toml", "--out", "base"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let path = dir.join("base/b/seed-1/summary.json");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let shown = "base/b/seed-1/summary.json";
+    type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, String); 4] = [
+        (
+            "seed",
+            &|v| v["seed"] = 2.into(),
+            format!("baseline {shown} cannot be compared: it was run with seed 2, not 1"),
+        ),
+        (
+            "name",
+            &|v| v["scenario"]["name"] = "other".into(),
+            format!("baseline {shown} cannot be compared: it is of scenario \"other\", not \"b\""),
+        ),
+        (
+            "value",
+            &|v| v["metrics"]["link.down.loss_rate"]["value"] = 7.into(),
+            format!("baseline {shown} cannot be compared: link.down.loss_rate is 7 ratio, a value no run produces"),
+        ),
+        (
+            "unit",
+            &|v| v["metrics"]["link.down.offered"]["unit"] = "B".into(),
+            "baseline metric link.down.offered is in B, the run's in count: not comparable"
+                .to_owned(),
+        ),
+    ];
+    for (what, edit, message) in cases {
+        let mut changed = original.clone();
+        edit(&mut changed);
+        std::fs::write(&path, serde_json::to_vec(&changed).unwrap()).unwrap();
+        let o = streamsim(
+            &["check", "b.toml", "--out", "out", "--baseline", "base"],
+            &dir,
+        );
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        let first = text(&o.stdout).lines().next().unwrap_or("").to_owned();
+        assert_eq!(first, format!("ERROR   b.toml (b): {message}"), "{what}");
+    }
+    // From 0, a move is not "+inf%".
+    let mut changed = original.clone();
+    changed["metrics"]["link.down.offered"]["value"] = 0.into();
+    std::fs::write(&path, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let o = streamsim(
+        &["check", "b.toml", "--out", "out", "--baseline", "base"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("        baseline: link.down.offered moved 0 → 95 (from 0, tolerance ±5%)"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn item7_captures_stream_to_disk_with_the_same_bytes() {
+    let dir = scratch("stream");
+    let scenario = parse_str("t.toml", &small("cap", "3s"), Path::new("tests")).unwrap();
+    let run = |capture_dir: Option<std::path::PathBuf>| {
+        let options = streamsim::runner::RunOptions {
+            capture: Some(streamsim::net::pcap::CaptureFormat::Pcap),
+            capture_dir,
+            ..Default::default()
+        };
+        streamsim::runner::run_scenario(&scenario, "", &options, |_| {}, || false).unwrap()
+    };
+    let in_memory = run(None);
+    let streamed = run(Some(dir.clone()));
+    assert!(streamed.captures.is_empty(), "nothing held in memory");
+    assert_eq!(streamed.capture_files.len(), 2);
+    // While the report is not written, the captures are temporary files.
+    let temp = &streamed.capture_files[0].1;
+    let name = temp.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name, format!(".capture.pcap.tmp-{}", std::process::id()));
+    streamsim::runner::write_report(&dir, &streamed).unwrap();
+    assert!(!temp.exists());
+    for (i, (host, bytes)) in in_memory.captures.iter().enumerate() {
+        let file = if i == 0 {
+            "capture.pcap".to_owned()
+        } else {
+            format!("capture-{host}.pcap")
+        };
+        assert_eq!(&std::fs::read(dir.join(&file)).unwrap(), bytes, "{file}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_duration_leaves_out_what_a_shorter_run_cannot_hold() {
+    let dir = scratch("shorter");
+    let late = format!(
+        "{}start = \"5s\"\n[expect]\n\"session.udp-cbr.received\" = \">= 1\"\n",
+        small("late", "10s")
+    );
+    std::fs::write(dir.join("late.toml"), late).unwrap();
+    let o = streamsim(
+        &[
+            "run",
+            "late.toml",
+            "--duration",
+            "1s",
+            "--quiet",
+            "--out",
+            "out",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "the session's bound fails");
+    assert_eq!(
+        text(&o.stderr),
+        "warning: --duration 1s: session \"udp-cbr\" starts at 5s, after the end: it does not run\n"
+    );
+    let o = streamsim(
+        &["run", "late.toml", "--duration", "1ms", "--out", "out"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "error: --duration 1ms: must be at least two ticks (tick 1ms): hosts start one tick in\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn item6_a_second_signal_leaves_no_temporary_file() {
+    let dir = scratch("twice");
+    std::fs::write(dir.join("long.toml"), small("long", "2h")).unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["run", "long.toml", "--headless", "--pcap", "--out", "out"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // The captures stream to temporary files while the run goes on.
+    let temps = || -> Vec<String> {
+        std::fs::read_dir(dir.join("out"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect()
+    };
+    assert_eq!(temps().len(), 2, "{:?}", temps());
+    for _ in 0..2 {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(temps(), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}

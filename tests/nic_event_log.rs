@@ -21,8 +21,10 @@ fn drops_on(host: &HostReport, name: &str, cause: DropCause) -> u64 {
 
 #[test]
 fn a_lossy_transfer_logs_every_drop_and_retransmission() {
+    // Seed 6 makes both kinds of drop (12 lost, 20 to the queue) with the
+    // link's SplitMix64 streams.
     let sim = SimConfig {
-        seed: 4,
+        seed: 6,
         duration: Duration::from_secs(4),
         ..SimConfig::default()
     };

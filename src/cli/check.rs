@@ -14,8 +14,8 @@ use super::run::{execute, REPORTS_ROOT};
 use crate::metrics::write::junit_xml;
 use crate::metrics::{CheckOutcome, CheckedScenario};
 use crate::runner::{
-    check_replaceable, compare_baseline, default_report_dir, load_baseline, write_atomic,
-    write_report,
+    baseline_units_match, check_replaceable, compare_baseline, default_report_dir, load_baseline,
+    write_atomic, write_report,
 };
 use crate::scenario::{self, Scenario};
 
@@ -143,7 +143,7 @@ fn check_one(file: &Path, scenario: &Scenario, args: &CheckArgs) -> CheckedScena
         None => None,
     };
     let started = Instant::now();
-    let output = match execute(file, scenario, false, true) {
+    let output = match execute(file, scenario, None, true) {
         Ok(o) => o,
         Err(e) => {
             return checked(
@@ -162,6 +162,12 @@ fn check_one(file: &Path, scenario: &Scenario, args: &CheckArgs) -> CheckedScena
     let dir = default_report_dir(&root, &name, scenario.seed);
     if let Err(e) = write_report(&dir, &output) {
         let message = format!("writing the report to {}: {e}", dir.display());
+        return checked(name, CheckOutcome::Error { message });
+    }
+    if let Some(Err(message)) = baseline
+        .as_ref()
+        .map(|b| baseline_units_match(b, &output.summary))
+    {
         return checked(name, CheckOutcome::Error { message });
     }
     let baseline = baseline.map(|b| compare_baseline(&b, &output.summary, args.tolerance));
@@ -209,10 +215,11 @@ fn print_result(c: &CheckedScenario, tolerance: f64) {
                 );
             }
             for d in baseline.iter().flatten().filter(|d| !d.pass) {
-                let change = d.change.map_or_else(
-                    || "missing on one side".to_owned(),
-                    |x| format!("{:+.2}%", x * 100.0),
-                );
+                let change = match d.change {
+                    None => "missing on one side".to_owned(),
+                    Some(x) if x.is_infinite() => "from 0".to_owned(),
+                    Some(x) => format!("{:+.2}%", x * 100.0),
+                };
                 println!(
                     "        baseline: {} moved {} → {} ({change}, tolerance ±{tolerance}%)",
                     d.metric,

@@ -2,7 +2,7 @@
 //! and decode speed).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -39,7 +39,24 @@ fn progress_printer(label: &'static str) -> impl FnMut(Progress) {
     }
 }
 
+/// `--seconds` as a duration: like a scenario's `duration`, above 0 and
+/// at most 24 h; otherwise the message printed.
+fn seconds_arg(seconds: u64) -> Result<Duration, String> {
+    let max = crate::scenario::MAX_DURATION.as_secs();
+    if (1..=max).contains(&seconds) {
+        Ok(Duration::from_secs(seconds))
+    } else {
+        Err(format!(
+            "error: --seconds {seconds}: must be between 1 and {max} (24 h, the longest run)"
+        ))
+    }
+}
+
 pub(super) fn demo(seed: u64, seconds: u64, pcap: Option<PathBuf>) -> Result<i32> {
+    if let Err(message) = seconds_arg(seconds) {
+        eprintln!("{message}");
+        return Ok(2);
+    }
     let (down, up) = demo_links()?;
     let sim = SimConfig {
         seed,
@@ -123,7 +140,13 @@ fn print_link(s: &crate::net::link::LinkStats) {
 /// Times each reference workload `RUNS` times and reports the median run.
 pub(super) fn bench(seconds: u64) -> Result<i32> {
     const RUNS: usize = 3;
-    let duration = Duration::from_secs(seconds);
+    let duration = match seconds_arg(seconds) {
+        Ok(d) => d,
+        Err(message) => {
+            eprintln!("{message}");
+            return Ok(2);
+        }
+    };
     println!(
         "{:<34} {:>10} {:>10} {:>12}   (median of {RUNS} runs)",
         "workload", "sim s", "wall s", "sim s/wall s"
@@ -172,6 +195,7 @@ pub(super) fn bench(seconds: u64) -> Result<i32> {
     );
     bench_udp_ts(duration, RUNS)?;
     bench_decode()?;
+    bench_capture_memory()?;
     Ok(0)
 }
 
@@ -212,6 +236,76 @@ protocol = "udp-ts"
         duration,
         wall,
         &format!("{presented:.0} frames presented"),
+    );
+    Ok(())
+}
+
+/// The capture benchmark: a 600 s TCP download over 10 Mbit/s, every
+/// packet captured at both hosts (about 1.5 GB of pcap).
+const CAPTURE_SCENARIO: &str = "name = \"bench-capture\"
+duration = \"600s\"
+[network]
+delay = \"10ms\"
+rate = \"10mbit\"
+[[session]]
+protocol = \"tcp-bulk\"
+";
+
+/// Peak memory of a run with `--pcap` (captures stream to disk, so it
+/// stays far below the captures' size). Linux only: the peak is reset
+/// through `/proc/self/clear_refs` and read from `VmHWM`.
+fn bench_capture_memory() -> Result<()> {
+    let peak_kib = || -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    if std::fs::write("/proc/self/clear_refs", "5").is_err() || peak_kib().is_none() {
+        println!(
+            "
+peak memory with --pcap: not measured (needs Linux /proc)"
+        );
+        return Ok(());
+    }
+    let scenario = crate::scenario::parse_str("bench", CAPTURE_SCENARIO, Path::new("."))
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let dir = std::env::temp_dir().join(format!("streamsim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let options = crate::runner::RunOptions {
+        capture: Some(CaptureFormat::Pcap),
+        capture_dir: Some(dir.clone()),
+        ..crate::runner::RunOptions::default()
+    };
+    let started = Instant::now();
+    let result = crate::runner::run_scenario(&scenario, "", &options, |_| {}, || false)
+        .map_err(anyhow::Error::from)
+        .and_then(|output| Ok(crate::runner::write_report(&dir, &output)?));
+    let wall = started.elapsed();
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".pcap"))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    let peak = peak_kib().unwrap_or(0) as f64 / 1024.0;
+    println!(
+        "
+{:<34} {:>10} {:>10} {:>12}",
+        "memory with --pcap", "sim s", "wall s", "peak MiB"
+    );
+    println!(
+        "{:<34} {:>10.1} {:>10.3} {:>12.1}   (captures {:.0} MB, streamed to disk)",
+        "tcp bulk 10 Mbit/s, 2 hosts",
+        600.0,
+        wall.as_secs_f64(),
+        peak,
+        bytes as f64 / 1e6
     );
     Ok(())
 }

@@ -23,8 +23,7 @@ pub(super) fn catch_interrupt() {
     HANDLER.call_once(|| {
         let installed = ctrlc::set_handler(|| {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
-                crate::runner::remove_temp_files();
-                std::process::exit(130);
+                crate::runner::exit_removing_temp_files(130);
             }
         });
         if let Err(e) = installed {

@@ -7,10 +7,10 @@ use clap::Args;
 
 use super::{console, progress};
 use crate::runner::{
-    default_report_dir, run_scenario, scenario_hash, summary_json, write_report, RunOptions,
-    RunOutput,
+    default_report_dir, remove_stale_temp_files, remove_temp_files, run_scenario, scenario_hash,
+    summary_json, write_report, RunOptions, RunOutput,
 };
-use crate::scenario::{self, units::parse_duration, Scenario, MAX_DURATION};
+use crate::scenario::{self, units::parse_duration, Scenario};
 
 /// Where reports go when `--out` is not given: `reports/` in the current
 /// directory.
@@ -58,16 +58,21 @@ pub(super) fn load(file: &Path) -> Option<Scenario> {
 
 /// Runs `scenario` with a progress bar; returns the output and whether the
 /// run was interrupted.
+/// Runs `scenario` with a progress bar; `capture_dir` streams captures into
+/// that (report) directory.
 pub(super) fn execute(
     file: &Path,
     scenario: &Scenario,
-    capture: bool,
+    capture_dir: Option<&Path>,
     show_progress: bool,
 ) -> Result<RunOutput> {
     let sha256 = scenario_hash(file, scenario)?;
     let mut bar = progress::Bar::new(&scenario.name, scenario.duration, show_progress);
     let options = RunOptions {
-        capture: capture.then_some(crate::net::pcap::CaptureFormat::Pcap),
+        capture: capture_dir
+            .is_some()
+            .then_some(crate::net::pcap::CaptureFormat::Pcap),
+        capture_dir: capture_dir.map(Path::to_path_buf),
         ..RunOptions::default()
     };
     let output = run_scenario(
@@ -99,9 +104,18 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
         default_report_dir(Path::new(REPORTS_ROOT), &scenario.name, scenario.seed)
     });
     let show = !(args.quiet || args.headless || args.json);
-    let output = execute(&args.file, &scenario, args.pcap, show)?;
-    write_report(&dir, &output)
-        .with_context(|| format!("writing the report to {}", dir.display()))?;
+    // The directory exists before the run, so a path that cannot hold a
+    // report fails before any simulation work.
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the report directory {}", dir.display()))?;
+    remove_stale_temp_files(&dir);
+    let capture_dir = args.pcap.then_some(dir.as_path());
+    let written = execute(&args.file, &scenario, capture_dir, show).and_then(|output| {
+        write_report(&dir, &output)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
+        Ok(output)
+    });
+    let output = written.inspect_err(|_| remove_temp_files())?;
     if args.json {
         print!("{}", summary_json(&output));
     } else if !args.quiet {
@@ -117,35 +131,14 @@ pub(super) fn run(args: &RunArgs) -> Result<i32> {
     })
 }
 
-/// Replaces the scenario's duration, checking what the scenario file's own
-/// `duration` is checked for.
+/// Replaces the scenario's duration (see [`Scenario::set_duration`]); prints
+/// what the shorter run leaves out.
 fn override_duration(scenario: &mut Scenario, text: &str) -> Result<(), String> {
     let d = parse_duration(text).map_err(|e| e.to_string())?;
-    if d.is_zero() || d > MAX_DURATION {
-        return Err(format!(
-            "must be above 0 and at most {}",
-            fmt_secs(MAX_DURATION)
-        ));
+    for warning in scenario.set_duration(d)? {
+        eprintln!("warning: --duration {text}: {warning}");
     }
-    if scenario.tick > d {
-        return Err(format!(
-            "is shorter than the scenario's tick ({})",
-            fmt_secs(scenario.tick)
-        ));
-    }
-    if let Some(late) = scenario.sessions.iter().find(|s| s.start >= d) {
-        return Err(format!(
-            "ends the run before session {:?} starts (at {})",
-            late.name,
-            fmt_secs(late.start)
-        ));
-    }
-    scenario.duration = d;
     Ok(())
-}
-
-fn fmt_secs(d: std::time::Duration) -> String {
-    crate::metrics::Unit::Seconds.format(d.as_secs_f64())
 }
 
 pub(super) fn validate(files: &[PathBuf]) -> i32 {

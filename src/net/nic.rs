@@ -230,6 +230,11 @@ impl Nic {
         self.capture.as_ref()
     }
 
+    /// The capture, to finish it.
+    pub fn capture_mut(&mut self) -> Option<&mut CaptureTap> {
+        self.capture.as_mut()
+    }
+
     /// Drops and retransmissions seen so far, oldest first (at most
     /// [`NIC_EVENT_CAP`]).
     pub fn events(&self) -> &[NicEvent] {

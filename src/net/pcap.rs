@@ -1,5 +1,7 @@
 //! Capture tap: records the raw IPv4 packets crossing one simulated host
-//! interface into an in-memory pcap or pcapng file.
+//! interface into a pcap or pcapng file, kept in memory
+//! ([`CaptureTap::new`]) or streamed to disk as packets are captured, with
+//! a fixed-size buffer ([`CaptureTap::streaming`]).
 //!
 //! Invariants:
 //! - The output is a pure function of the constructor arguments and the
@@ -93,6 +95,13 @@ pub enum CaptureError {
         /// Packet length, in bytes.
         len: usize,
     },
+    /// The capture file could not be written.
+    #[error("cannot write the capture file: {source}")]
+    Io {
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// pcap-file refused to encode a block or header.
     #[error("cannot encode the {what} of a {format:?} capture: {source}")]
     Encode {
@@ -106,12 +115,65 @@ pub enum CaptureError {
     },
 }
 
+/// Bytes buffered before a streaming capture writes them to its file.
+const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Where the encoded capture goes.
+enum Output {
+    /// The whole file, in memory.
+    Memory(Vec<u8>),
+    /// A file being written, through a fixed-size buffer.
+    File {
+        /// The buffered file.
+        writer: io::BufWriter<File>,
+        /// Its path.
+        path: PathBuf,
+        /// The first write error: the file then misses packets.
+        failed: Option<io::ErrorKind>,
+    },
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Memory(v) => v.write(buf),
+            Output::File { writer, failed, .. } => {
+                let result = writer.write(buf);
+                if let Err(e) = &result {
+                    failed.get_or_insert(e.kind());
+                }
+                result
+            }
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Memory(v) => v.write_all(buf),
+            Output::File { writer, failed, .. } => {
+                let result = writer.write_all(buf);
+                if let Err(e) = &result {
+                    failed.get_or_insert(e.kind());
+                }
+                result
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Memory(_) => Ok(()),
+            Output::File { writer, .. } => writer.flush(),
+        }
+    }
+}
+
 /// Format-specific writer state.
 enum Sink {
-    /// Classic pcap: the header and records are appended to this buffer.
-    Pcap(Vec<u8>),
-    /// pcapng: pcap-file's writer owns the buffer.
-    PcapNg(PcapNgWriter<Vec<u8>>),
+    /// Classic pcap: the header and records are appended to the output.
+    Pcap(Output),
+    /// pcapng: pcap-file's writer owns the output.
+    PcapNg(PcapNgWriter<Output>),
 }
 
 /// In-memory capture of the packets crossing one interface.
@@ -144,7 +206,8 @@ impl std::fmt::Debug for CaptureTap {
 }
 
 impl CaptureTap {
-    /// Starts an empty capture for the interface `interface_name`.
+    /// Starts an empty capture for the interface `interface_name`, kept in
+    /// memory.
     ///
     /// `epoch` is the time since the UNIX epoch that sim time zero maps to;
     /// `snaplen` is the maximum number of bytes kept per packet (≥ 1).
@@ -153,6 +216,70 @@ impl CaptureTap {
         epoch: Duration,
         interface_name: &str,
         snaplen: u32,
+    ) -> Result<Self, CaptureError> {
+        let output = Output::Memory(Vec::with_capacity(4096));
+        Self::with_output(format, epoch, interface_name, snaplen, output)
+    }
+
+    /// Starts a capture like [`CaptureTap::new`] that streams to a new file
+    /// at `path` (replacing a regular file there): memory stays bounded by
+    /// a fixed buffer whatever the capture's size. [`CaptureTap::finish`]
+    /// completes the file; [`CaptureTap::bytes`] is then empty.
+    pub fn streaming(
+        format: CaptureFormat,
+        epoch: Duration,
+        interface_name: &str,
+        snaplen: u32,
+        path: &Path,
+    ) -> Result<Self, CaptureError> {
+        let io = |source| CaptureError::Io { source };
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            fs::remove_file(path).map_err(io)?;
+        }
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(io)?;
+        let output = Output::File {
+            writer: io::BufWriter::with_capacity(STREAM_BUFFER, file),
+            path: path.to_path_buf(),
+            failed: None,
+        };
+        Self::with_output(format, epoch, interface_name, snaplen, output)
+    }
+
+    /// Writes what is buffered of a streaming capture and syncs its file;
+    /// returns its path (`None` for a capture in memory).
+    pub fn finish(&mut self) -> Result<Option<PathBuf>, CaptureError> {
+        let output = match &mut self.sink {
+            Sink::Pcap(out) => out,
+            Sink::PcapNg(writer) => writer.get_mut(),
+        };
+        match output {
+            Output::Memory(_) => Ok(None),
+            Output::File {
+                writer,
+                path,
+                failed,
+            } => {
+                let io = |source| CaptureError::Io { source };
+                if let Some(kind) = failed {
+                    return Err(io(io::Error::from(*kind)));
+                }
+                writer.flush().map_err(io)?;
+                writer.get_ref().sync_all().map_err(io)?;
+                Ok(Some(path.clone()))
+            }
+        }
+    }
+
+    fn with_output(
+        format: CaptureFormat,
+        epoch: Duration,
+        interface_name: &str,
+        snaplen: u32,
+        output: Output,
     ) -> Result<Self, CaptureError> {
         if snaplen == 0 {
             return Err(CaptureError::InvalidSnaplen { snaplen });
@@ -169,15 +296,15 @@ impl CaptureTap {
                     ts_resolution: TsResolution::NanoSecond,
                     endianness: Endianness::Little,
                 };
-                let mut buf = Vec::with_capacity(4096);
+                let mut out = output;
                 header
-                    .write_to(&mut buf)
+                    .write_to(&mut out)
                     .map_err(|source| CaptureError::Encode {
                         what: "file header",
                         format,
                         source,
                     })?;
-                Sink::Pcap(buf)
+                Sink::Pcap(out)
             }
             CaptureFormat::PcapNg => {
                 if interface_name.len() > MAX_OPTION_LEN {
@@ -201,9 +328,8 @@ impl CaptureTap {
                         source,
                     }
                 };
-                let mut writer =
-                    PcapNgWriter::with_section_header(Vec::with_capacity(4096), section)
-                        .map_err(encode("section header block"))?;
+                let mut writer = PcapNgWriter::with_section_header(output, section)
+                    .map_err(encode("section header block"))?;
                 let interface = InterfaceDescriptionBlock {
                     linktype: DataLink::RAW,
                     snaplen,
@@ -265,11 +391,16 @@ impl CaptureTap {
         Ok(())
     }
 
-    /// Returns the encoded capture file so far.
+    /// Returns the encoded capture file so far (empty for a streaming
+    /// capture: its bytes are in its file).
     pub fn bytes(&self) -> &[u8] {
-        match &self.sink {
-            Sink::Pcap(buf) => buf,
+        let output = match &self.sink {
+            Sink::Pcap(out) => out,
             Sink::PcapNg(writer) => writer.get_ref(),
+        };
+        match output {
+            Output::Memory(v) => v,
+            Output::File { .. } => &[],
         }
     }
 
@@ -318,16 +449,19 @@ impl CaptureTap {
             .unwrap_or(packet);
         let format = self.format;
         match &mut self.sink {
-            Sink::Pcap(buf) => {
+            Sink::Pcap(out) => {
                 // 16-byte record header; timestamp() has checked that the
                 // seconds fit in 32 bits, and kept.len() <= snaplen (u32).
                 let secs = u32::try_from(timestamp.as_secs()).unwrap_or(u32::MAX);
                 let captured_len = u32::try_from(kept.len()).unwrap_or(u32::MAX);
-                buf.extend_from_slice(&secs.to_le_bytes());
-                buf.extend_from_slice(&timestamp.subsec_nanos().to_le_bytes());
-                buf.extend_from_slice(&captured_len.to_le_bytes());
-                buf.extend_from_slice(&original_len.to_le_bytes());
-                buf.extend_from_slice(kept);
+                let mut header = [0u8; 16];
+                header[0..4].copy_from_slice(&secs.to_le_bytes());
+                header[4..8].copy_from_slice(&timestamp.subsec_nanos().to_le_bytes());
+                header[8..12].copy_from_slice(&captured_len.to_le_bytes());
+                header[12..16].copy_from_slice(&original_len.to_le_bytes());
+                out.write_all(&header)
+                    .and_then(|()| out.write_all(kept))
+                    .map_err(|source| CaptureError::Io { source })?;
             }
             Sink::PcapNg(writer) => {
                 let direction = if outbound {

@@ -135,6 +135,11 @@ impl Stack {
         }
     }
 
+    /// The host's NIC, to finish its capture.
+    pub fn nic_mut(&mut self) -> &mut Nic {
+        &mut self.nic
+    }
+
     /// The host's NIC (links, flows, capture, counters).
     pub fn nic(&self) -> &Nic {
         &self.nic

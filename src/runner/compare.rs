@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::metrics::{BaselineDiff, ExpectationOutcome, Metric, Summary, SCHEMA_VERSION};
-use crate::scenario::Expectation;
+use crate::scenario::{read_capped, Expectation, MAX_BASELINE_BYTES};
 
 /// Evaluates each expectation; a metric the run did not measure fails.
 pub fn evaluate(
@@ -48,6 +48,14 @@ pub enum BaselineError {
         /// What was wrong.
         message: String,
     },
+    /// The summary is of another run, or holds values no run produces.
+    #[error("baseline {} cannot be compared: {message}", path.display())]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
+    },
 }
 
 /// Where the baseline of scenario `name` run with `seed` lives under `dir`:
@@ -58,25 +66,79 @@ pub fn baseline_path(dir: &Path, name: &str, seed: u64) -> PathBuf {
         .join("summary.json")
 }
 
-/// Reads the baseline summary of scenario `name` run with `seed`.
+/// Reads the baseline summary of scenario `name` run with `seed`: a
+/// regular file of at most [`MAX_BASELINE_BYTES`], of this schema, of the
+/// same scenario name and seed, with every value finite, not negative, and
+/// a ratio at most 1.
 pub fn load_baseline(dir: &Path, name: &str, seed: u64) -> Result<Summary, BaselineError> {
     let path = baseline_path(dir, name, seed);
-    let text = std::fs::read_to_string(&path).map_err(|source| BaselineError::Read {
-        name: name.to_owned(),
-        path: path.clone(),
-        source,
+    if let Err(e) = std::fs::metadata(&path) {
+        return Err(BaselineError::Read {
+            name: name.to_owned(),
+            path,
+            source: e,
+        });
+    }
+    let bytes = read_capped(&path, "the file", MAX_BASELINE_BYTES).map_err(|message| {
+        BaselineError::Parse {
+            path: path.clone(),
+            message,
+        }
     })?;
-    let summary: Summary = serde_json::from_str(&text).map_err(|e| BaselineError::Parse {
+    let summary: Summary = serde_json::from_slice(&bytes).map_err(|e| BaselineError::Parse {
         path: path.clone(),
         message: e.to_string(),
     })?;
+    let mismatch = |message: String| BaselineError::Mismatch {
+        path: path.clone(),
+        message,
+    };
     if summary.schema_version != SCHEMA_VERSION {
         return Err(BaselineError::Parse {
             path,
             message: format!("schema version {}", summary.schema_version),
         });
     }
+    if summary.scenario.name != name {
+        return Err(mismatch(format!(
+            "it is of scenario {:?}, not {name:?}",
+            summary.scenario.name
+        )));
+    }
+    if summary.seed != seed {
+        return Err(mismatch(format!(
+            "it was run with seed {}, not {seed}",
+            summary.seed
+        )));
+    }
+    for (metric, m) in &summary.metrics {
+        let absurd = !m.value.is_finite()
+            || m.value < 0.0
+            || (m.unit == crate::metrics::Unit::Ratio && m.value > 1.0);
+        if absurd {
+            return Err(mismatch(format!(
+                "{metric} is {} {}, a value no run produces",
+                m.value,
+                m.unit.as_str()
+            )));
+        }
+    }
     Ok(summary)
+}
+
+/// Checks that every metric on both sides has the same unit; otherwise
+/// says which does not.
+pub fn baseline_units_match(old: &Summary, new: &Summary) -> Result<(), String> {
+    for (name, n) in &new.metrics {
+        if let Some(o) = old.metrics.get(name).filter(|o| o.unit != n.unit) {
+            return Err(format!(
+                "baseline metric {name} is in {}, the run's in {}: not comparable",
+                o.unit.as_str(),
+                n.unit.as_str()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compares every metric of `new` with `old`. A metric fails when it moved

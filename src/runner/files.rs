@@ -16,11 +16,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::RunOutput;
+use crate::metrics::write::{plots, summary_markdown};
+
 /// Temporary files being written now.
 static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Removes every temporary file being written now (for an exit that
-/// cannot wait for the writes to finish).
+/// Removes every temporary file being written now (after an error).
 pub fn remove_temp_files() {
     // A poisoned list is still a list: a panic elsewhere must not keep
     // temporary files behind.
@@ -28,6 +30,37 @@ pub fn remove_temp_files() {
     for path in list.iter() {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// Removes every temporary file being written now and exits with `code`
+/// (for an exit that cannot wait for the writes to finish). The list stays
+/// locked until the process is gone, so no write creates another one.
+pub fn exit_removing_temp_files(code: i32) -> ! {
+    let list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    // `list` is never dropped: exit returns to no one.
+    std::process::exit(code)
+}
+
+/// Creates the temporary file `tmp` and lists it, both under the list's
+/// lock: an exit removing the listed files either sees it or prevents it.
+fn create_tracked(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let mut list = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+    };
+    // A file of that name is ours, from an earlier write: replace it.
+    let file = open().or_else(|_| {
+        std::fs::remove_file(tmp)?;
+        open()
+    })?;
+    list.push(tmp.to_path_buf());
+    Ok(file)
 }
 
 fn track(path: &Path, add: bool) {
@@ -73,7 +106,8 @@ fn temp_name(path: &Path, pid: u32) -> PathBuf {
 }
 
 /// Removes temporary files of our naming in `dir` whose process is gone
-/// (Linux: no `/proc/<pid>`; elsewhere only this process's own).
+/// (Linux: no `/proc/<pid>`; elsewhere only this process's own), except
+/// those this process is writing now.
 pub fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -94,13 +128,16 @@ pub fn remove_stale_temp_files(dir: &Path) {
             false
         };
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && (gone || pid == own) {
+        let path = entry.path();
+        let in_use = TEMP_FILES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&path);
+        if is_file && (gone || pid == own) && !in_use {
             let _ = std::fs::remove_file(entry.path());
         }
     }
 }
-use super::RunOutput;
-use crate::metrics::write::{plots, summary_markdown};
 
 /// `reports/<scenario-name>/seed-<n>/` under `root`.
 pub fn default_report_dir(root: &Path, name: &str, seed: u64) -> PathBuf {
@@ -120,20 +157,8 @@ pub fn write_atomic_with(
 ) -> std::io::Result<()> {
     check_replaceable(path)?;
     let tmp = temp_name(path, std::process::id());
-    track(&tmp, true);
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .or_else(|_| {
-                // Ours from an earlier write of this process: replace it.
-                std::fs::remove_file(&tmp)?;
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)
-            })?;
+        let mut file = create_tracked(&tmp)?;
         write(&mut file)?;
         file.sync_all()?;
         // Checked again: the path may have changed while we wrote.
@@ -185,12 +210,41 @@ pub fn write_report(dir: &Path, output: &RunOutput) -> std::io::Result<()> {
         }
     }
     for (i, (host, capture)) in output.captures.iter().enumerate() {
-        let name = if i == 0 {
-            "capture.pcap".to_owned()
-        } else {
-            format!("capture-{host}.pcap")
-        };
-        put(&name, capture)?;
+        put(&capture_name(i, host), capture)?;
+    }
+    for (i, (host, temp)) in output.capture_files.iter().enumerate() {
+        let path = dir.join(capture_name(i, host));
+        check_replaceable(&path)?;
+        std::fs::rename(temp, &path)?;
+        track(temp, false);
     }
     Ok(())
+}
+
+/// The report's name of the capture of `host`, the `index`th host:
+/// `capture.pcap` for the first, `capture-<host>.pcap` for the others.
+fn capture_name(index: usize, host: &str) -> String {
+    if index == 0 {
+        "capture.pcap".to_owned()
+    } else {
+        format!("capture-{host}.pcap")
+    }
+}
+
+/// Where each host's capture streams while a run writes its report into
+/// `dir`: the temporary name of its capture file there. The paths are
+/// listed for [`remove_temp_files`] until [`write_report`] renames them.
+pub(super) fn capture_temp_files(
+    dir: &Path,
+    hosts: &[String],
+) -> std::collections::BTreeMap<String, PathBuf> {
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let temp = temp_name(&dir.join(capture_name(i, host)), std::process::id());
+            track(&temp, true);
+            (host.clone(), temp)
+        })
+        .collect()
 }

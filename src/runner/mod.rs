@@ -18,10 +18,12 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use compare::{baseline_path, compare_baseline, evaluate, load_baseline, BaselineError};
+pub use compare::{
+    baseline_path, baseline_units_match, compare_baseline, evaluate, load_baseline, BaselineError,
+};
 pub use files::{
-    check_replaceable, default_report_dir, remove_temp_files, summary_json, write_atomic,
-    write_atomic_with, write_report,
+    check_replaceable, default_report_dir, exit_removing_temp_files, remove_stale_temp_files,
+    remove_temp_files, summary_json, write_atomic, write_atomic_with, write_report,
 };
 
 use crate::metrics::{Event, EventSink, PlotData, ScenarioInfo, Summary};
@@ -60,6 +62,9 @@ pub struct RunOptions {
     pub capture: Option<CaptureFormat>,
     /// In pcapng captures, mark packets the link dropped with their cause.
     pub capture_drops: bool,
+    /// Stream the captures into temporary files in this directory (the
+    /// report's), instead of keeping them in memory.
+    pub capture_dir: Option<std::path::PathBuf>,
 }
 
 /// Everything a run produced.
@@ -71,8 +76,11 @@ pub struct RunOutput {
     pub events: Vec<Event>,
     /// Data for the plots.
     pub plots: PlotData,
-    /// Captures by host, in host order (when asked for).
+    /// Captures by host, in host order (when asked for, in memory).
     pub captures: Vec<(String, Vec<u8>)>,
+    /// Streamed captures by host, in host order: complete temporary files
+    /// that [`write_report`] renames into place.
+    pub capture_files: Vec<(String, std::path::PathBuf)>,
     /// What the network recorded (per-host flows, link counters, NIC logs).
     pub report: RunReport,
     /// What each session recorded, in scenario order (full histograms
@@ -85,11 +93,13 @@ pub struct RunOutput {
 pub fn scenario_hash(path: &Path, scenario: &Scenario) -> Result<String, RunError> {
     let mut hasher = Sha256::new();
     for file in std::iter::once(path).chain(scenario.referenced_files.iter().map(|p| p.as_path())) {
-        let bytes = std::fs::read(file).map_err(|source| RunError::Read {
-            path: file.display().to_string(),
-            source,
-        })?;
-        hasher.update(&bytes);
+        // Streamed: a media file may be gigabytes.
+        std::fs::File::open(file)
+            .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
+            .map_err(|source| RunError::Read {
+                path: file.display().to_string(),
+                source,
+            })?;
     }
     Ok(hasher
         .finalize()
@@ -117,6 +127,10 @@ pub fn run_scenario(
         tcp: scenario.tcp.clone(),
         capture: options.capture,
         capture_drops: options.capture_drops,
+        capture_files: match (&options.capture_dir, options.capture.is_some()) {
+            (Some(dir), true) => files::capture_temp_files(dir, &scenario.hosts),
+            _ => Default::default(),
+        },
         ..SimConfig::default()
     };
     let media = media_feed(scenario)?;
@@ -163,11 +177,17 @@ pub fn run_scenario(
         .iter()
         .filter_map(|h| h.capture.clone().map(|c| (h.name.clone(), c)))
         .collect();
+    let capture_files = report
+        .hosts
+        .iter()
+        .filter_map(|h| h.capture_file.clone().map(|f| (h.name.clone(), f)))
+        .collect();
     Ok(RunOutput {
         summary,
         events: events.0,
         plots,
         captures,
+        capture_files,
         report,
         recorders,
     })

@@ -56,8 +56,7 @@ pub struct Diagnostic {
     /// What is wrong and, where it helps, how to fix it.
     pub message: String,
     /// The text of `line`, without its line break; a long line is cut
-    /// to at most [`MAX_SNIPPET`] characters around the column, `…` marking
-    /// each cut.
+    /// to at most 120 characters around the column, `…` marking each cut.
     pub source_line: String,
     /// How many characters the caret underlines (at least 1 with a place).
     pub width: usize,

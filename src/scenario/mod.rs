@@ -278,6 +278,45 @@ fn times(cx: &mut Ctx, root: &mut Table) -> (Option<Duration>, Option<Duration>)
     (run.map(|d| d.value), tick.map(|t| t.value))
 }
 
+impl Scenario {
+    /// Runs the scenario for `duration` instead (`run --duration`): checked
+    /// like the file's own `duration` (above 0, at most 24h, at least two
+    /// ticks). What a shorter run cannot hold is left out rather than
+    /// refused, so a file `validate` accepts always runs: a session that
+    /// would start at or after the end does not run (its bounds then fail),
+    /// and a `stop` after the end moves to the end. Returns a sentence for
+    /// each thing left out.
+    pub fn set_duration(&mut self, duration: Duration) -> Result<Vec<String>, String> {
+        let fmt = units::fmt_duration;
+        if duration.is_zero() || duration > MAX_DURATION {
+            return Err("must be above 0 and at most 24h".to_owned());
+        }
+        if duration < self.tick * 2 {
+            return Err(format!(
+                "must be at least two ticks (tick {}): hosts start one tick in",
+                fmt(self.tick)
+            ));
+        }
+        let mut left_out = Vec::new();
+        self.sessions.retain(|s| {
+            let runs = s.start < duration;
+            if !runs {
+                left_out.push(format!(
+                    "session {:?} starts at {}, after the end: it does not run",
+                    s.name,
+                    fmt(s.start)
+                ));
+            }
+            runs
+        });
+        for s in &mut self.sessions {
+            s.stop = s.stop.map(|stop| stop.min(duration));
+        }
+        self.duration = duration;
+        Ok(left_out)
+    }
+}
+
 /// How many `[[session]]` tables are written.
 fn session_tables(item: &reader::Item) -> usize {
     match item.value {

@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
@@ -96,6 +97,10 @@ pub struct SimConfig {
     pub capture: Option<CaptureFormat>,
     /// In pcapng captures, mark packets the link dropped with their cause.
     pub capture_drops: bool,
+    /// Hosts whose capture streams to a file as packets are captured (the
+    /// file is created, or a regular file replaced); the others' stay in
+    /// memory. Memory then stays bounded whatever the capture's size.
+    pub capture_files: BTreeMap<String, PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -113,6 +118,7 @@ impl Default for SimConfig {
             },
             capture: None,
             capture_drops: false,
+            capture_files: BTreeMap::new(),
         }
     }
 }
@@ -284,8 +290,8 @@ impl Harness {
         let end = sim.elapsed().min(config.duration);
         let hosts = stacks
             .iter()
-            .map(|(name, stack)| HostReport::collect(name, &stack.borrow(), end))
-            .collect();
+            .map(|(name, stack)| HostReport::collect(name, &mut stack.borrow_mut(), end))
+            .collect::<Result<_, _>>()?;
         Ok(RunReport::new(
             config.seed,
             end,
@@ -337,12 +343,16 @@ fn build_stack(
         );
     }
     let capture = match config.capture {
-        Some(format) => Some(
-            CaptureTap::new(format, config.epoch, name, 65_535).map_err(|e| SimError::Capture {
+        Some(format) => {
+            let tap = match config.capture_files.get(name) {
+                Some(path) => CaptureTap::streaming(format, config.epoch, name, 65_535, path),
+                None => CaptureTap::new(format, config.epoch, name, 65_535),
+            };
+            Some(tap.map_err(|e| SimError::Capture {
                 host: name.to_owned(),
                 message: e.to_string(),
-            })?,
-        ),
+            })?)
+        }
         None => None,
     };
     let nic = Nic::new(links, capture, config.capture_drops);

@@ -5,8 +5,10 @@
 //! flows sorted), so two runs with the same seed compare equal.
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use super::SimError;
 use crate::net::flows::{FlowKey, TcpFlowStats, UdpFlowStats};
 use crate::net::link::LinkStats;
 use crate::net::nic::{NicCounters, NicEvent};
@@ -41,16 +43,30 @@ pub struct HostReport {
     pub events: Vec<NicEvent>,
     /// Events the NIC did not keep because its log was full.
     pub events_dropped: u64,
-    /// The capture file's bytes, when a capture was asked for.
+    /// The capture file's bytes, when a capture in memory was asked for.
     pub capture: Option<Vec<u8>>,
+    /// The complete capture file, when a streaming capture was asked for
+    /// ([`super::SimConfig::capture_files`]).
+    pub capture_file: Option<PathBuf>,
 }
 
 impl HostReport {
     /// Collects the report of host `name` from its stack at `end`: link
     /// counters count only copies that arrived by then.
-    pub(super) fn collect(name: &str, stack: &Stack, end: Duration) -> HostReport {
+    pub(super) fn collect(
+        name: &str,
+        stack: &mut Stack,
+        end: Duration,
+    ) -> Result<HostReport, SimError> {
+        let capture_file = match stack.nic_mut().capture_mut() {
+            Some(tap) => tap.finish().map_err(|e| SimError::Capture {
+                host: name.to_owned(),
+                message: e.to_string(),
+            })?,
+            None => None,
+        };
         let nic = stack.nic();
-        HostReport {
+        Ok(HostReport {
             name: name.to_owned(),
             addr: stack.addr(),
             links: nic
@@ -74,8 +90,12 @@ impl HostReport {
             nic: nic.counters().clone(),
             events: nic.events().to_vec(),
             events_dropped: nic.events_dropped(),
-            capture: nic.capture().map(|c| c.bytes().to_vec()),
-        }
+            capture: nic
+                .capture()
+                .filter(|_| capture_file.is_none())
+                .map(|c| c.bytes().to_vec()),
+            capture_file,
+        })
     }
 
     /// The TCP flows this host sent data on (it is the flow's source).

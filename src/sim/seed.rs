@@ -5,13 +5,17 @@
 //! derivation depends only on the seed and the stream's stable name, so adding
 //! a link or a host never reshuffles the streams that were already there.
 //!
-//! The hash is FNV-1a over the name followed by a SplitMix64 finaliser; both
-//! are fixed here so the derived values never change with a toolchain or a
-//! dependency upgrade.
+//! The hash is FNV-1a over the name followed by a SplitMix64 step (the
+//! project's one generator, [`crate::rng`]); both are fixed in this crate
+//! so the derived values never change with a toolchain or a dependency
+//! upgrade.
 
-/// Returns the seed of the random stream called `name` in a run seeded with `seed`.
+use crate::rng::SplitMix64;
+
+/// Returns the seed of the random stream called `name` in a run seeded with `seed`:
+/// the first output of a SplitMix64 stream started at `seed ⊕ fnv1a(name)`.
 pub fn derive_seed(seed: u64, name: &str) -> u64 {
-    splitmix64(seed ^ fnv1a(name.as_bytes()))
+    SplitMix64::new(seed ^ fnv1a(name.as_bytes())).next_u64()
 }
 
 /// FNV-1a, 64-bit: a stable hash of a stream name.
@@ -21,14 +25,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
-}
-
-/// SplitMix64's output function: spreads close inputs far apart.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ fn run(
     let options = RunOptions {
         capture: sim.capture,
         capture_drops: sim.capture_drops,
+        capture_dir: None,
     };
     run_scenario(scenario, "", &options, on_step, || false).map_err(|e| match e {
         crate::runner::RunError::Sim(e) => e,

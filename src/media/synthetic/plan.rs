@@ -1,5 +1,5 @@
-//! Frame sizes for the synthetic source: a seeded SplitMix64 generator and
-//! a per-GOP planner whose sizes sum exactly to the bitrate budget.
+//! Frame sizes for the synthetic source: the project's seeded generator
+//! ([`crate::rng::SplitMix64`]) and a per-GOP planner whose sizes sum exactly to the bitrate budget.
 //!
 //! Each GOP gets `gop × bytes_per_frame` bytes. Its I frame weighs
 //! `i_to_p_ratio` and each P frame 1, every weight jittered by up to
@@ -12,29 +12,7 @@
 /// ±10 %).
 pub(crate) const SIZE_JITTER: f64 = 0.1;
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and fixed forever, so
-/// the same seed gives the same stream in every streamsim version.
-#[derive(Clone, Debug)]
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    pub(crate) fn next_signed_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-}
+pub(crate) use crate::rng::SplitMix64;
 
 /// Plans video frame sizes in bytes (whole access units).
 #[derive(Clone, Debug)]

@@ -147,6 +147,7 @@ fn baseline_case(diffs: &[BaselineDiff], tolerance_pct: f64) -> Case {
 fn describe_diff(d: &BaselineDiff) -> String {
     let side = |v: Option<f64>| v.map_or_else(|| "absent".to_owned(), |v| d.unit.format(v));
     let change = match (d.change, d.old, d.new) {
+        (Some(c), _, _) if c.is_infinite() => "from 0".to_owned(),
         (Some(c), _, _) => format!("{:+.1}%", c * 100.0),
         (None, None, _) => "new metric".to_owned(),
         (None, _, None) => "metric disappeared".to_owned(),

@@ -3,10 +3,9 @@
 //!
 //! Invariants: one `LossState` per configured `LossModel`; a fresh state
 //! starts in the good state (1 for the 4-state model); draws come only from
-//! the `StdRng` passed in, in a fixed order per call.
+//! the generator passed in, in a fixed order per call.
 
-use rand::rngs::StdRng;
-use rand::Rng;
+use crate::rng::SplitMix64;
 
 use super::config::LossModel;
 use super::random::Correlated;
@@ -81,31 +80,31 @@ impl LossState {
     }
 
     /// Advances the process by one packet and tells whether it is lost.
-    pub(super) fn lose(&mut self, rng: &mut StdRng) -> bool {
+    pub(super) fn lose(&mut self, rng: &mut SplitMix64) -> bool {
         match self {
             LossState::None => false,
             LossState::Random(p, corr) => corr.fires(*p * 100.0, rng),
             LossState::GilbertElliott { p, r, h1, k1, bad } => {
                 gilbert_elliott(*p, *r, *h1, *k1, bad, rng)
             }
-            LossState::FourState { t, state } => four_state(t, state, rng.random()),
+            LossState::FourState { t, state } => four_state(t, state, rng.next_f64()),
         }
     }
 }
 
 /// One Gilbert-Elliott step: transition first, then lose with the loss
 /// probability of the state the packet arrived in (as netem does).
-fn gilbert_elliott(p: f64, r: f64, h1: f64, k1: f64, bad: &mut bool, rng: &mut StdRng) -> bool {
+fn gilbert_elliott(p: f64, r: f64, h1: f64, k1: f64, bad: &mut bool, rng: &mut SplitMix64) -> bool {
     if *bad {
-        if rng.random::<f64>() < r {
+        if rng.next_f64() < r {
             *bad = false;
         }
-        rng.random::<f64>() < h1
+        rng.next_f64() < h1
     } else {
-        if rng.random::<f64>() < p {
+        if rng.next_f64() < p {
             *bad = true;
         }
-        rng.random::<f64>() < k1
+        rng.next_f64() < k1
     }
 }
 

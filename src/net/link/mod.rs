@@ -12,9 +12,10 @@
 //!
 //! Invariants: time is only what callers pass in (`Duration` since scenario
 //! start, non-decreasing across calls); all randomness comes from one
-//! `StdRng` seeded with the caller's `u64`, so equal seeds and inputs give
-//! equal verdicts; the module depends only on std, `rand`, `rand_distr`,
-//! `hdrhistogram` and `thiserror`.
+//! [`crate::rng::SplitMix64`] seeded with the caller's `u64`, so equal
+//! seeds and inputs give equal verdicts, in every version of every
+//! dependency; the module depends only on std, `crate::rng`, `hdrhistogram`
+//! and `thiserror`.
 //!
 //! Semantics chosen where netem or Mahimahi leave room:
 //! - The default jitter distribution is uniform in `[-jitter, +jitter)`

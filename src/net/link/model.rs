@@ -1,7 +1,7 @@
 //! `LinkModel`: the sans-IO, deterministic state machine of one link
 //! direction. Every fate is decided when a packet is offered.
 //!
-//! Invariants: all randomness comes from one `StdRng` seeded by the caller,
+//! Invariants: all randomness comes from one [`SplitMix64`] seeded by the caller,
 //! drawn in a fixed order (duplicate, loss, corrupt, reorder, delay); no
 //! clock is read; scheduled changes apply in order at the first offer with
 //! `now >= at`; callers offer packets with non-decreasing `now`. Copies not
@@ -13,8 +13,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use crate::rng::SplitMix64;
 
 use super::config::{LinkChange, LinkConfig, ScheduledChange};
 use super::loss::LossState;
@@ -28,7 +27,7 @@ pub struct LinkModel {
     config: LinkConfig,
     schedule: Vec<ScheduledChange>,
     next_change: usize,
-    rng: StdRng,
+    rng: SplitMix64,
     delay_corr: Correlated,
     loss: LossState,
     dup_corr: Correlated,
@@ -90,7 +89,7 @@ impl LinkModel {
             pending: BinaryHeap::new(),
             sent_copies: 0,
             unbinned_deliveries: 0,
-            rng: StdRng::seed_from_u64(seed),
+            rng: SplitMix64::new(seed),
             schedule,
             next_change: 0,
             config,
@@ -206,7 +205,7 @@ impl LinkModel {
             .corrupt_corr
             .fires(self.config.corrupt.percent, &mut self.rng);
         let corrupt_bit =
-            (corrupt && len > 0).then(|| self.rng.random_range(0..len.saturating_mul(8)));
+            (corrupt && len > 0).then(|| self.rng.below(len.saturating_mul(8) as u64) as usize);
         self.backlog.drain(now);
         if !self.backlog.admits(now, len, &self.config.queue) {
             self.drop_copy(DropCause::Queue, out);

@@ -2,14 +2,13 @@
 //! jitter distributions (`tabledist`), computed analytically instead of
 //! from netem's 4096-entry tables.
 //!
-//! Invariants: every function takes the single link `StdRng` explicitly, so
+//! Invariants: every function takes the single link generator explicitly, so
 //! draw order (and thus determinism) is visible at the call sites; outputs
 //! of `Correlated::next` lie in `[0, 1)`.
 
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::Rng;
+use crate::rng::SplitMix64;
 
 use super::config::{Delay, Distribution};
 
@@ -36,14 +35,14 @@ impl Correlated {
     }
 
     /// Draws the next correlated uniform in `[0, 1)`.
-    pub(super) fn next(&mut self, rng: &mut StdRng) -> f64 {
-        let fresh: f64 = rng.random();
+    pub(super) fn next(&mut self, rng: &mut SplitMix64) -> f64 {
+        let fresh = rng.next_f64();
         if self.rho == 0.0 {
             return fresh;
         }
         let last = match self.last {
             Some(v) => v,
-            None => rng.random(),
+            None => rng.next_f64(),
         };
         let value = ((1.0 - self.rho) * fresh + self.rho * last).min(1.0 - f64::EPSILON);
         self.last = Some(value);
@@ -51,7 +50,7 @@ impl Correlated {
     }
 
     /// Tells whether an event of probability `percent` happens (`u < p`).
-    pub(super) fn fires(&mut self, percent: f64, rng: &mut StdRng) -> bool {
+    pub(super) fn fires(&mut self, percent: f64, rng: &mut SplitMix64) -> bool {
         percent > 0.0 && self.next(rng) < percent / 100.0
     }
 }
@@ -130,7 +129,7 @@ fn normal_tail(p: f64) -> f64 {
 
 /// Draws one propagation delay (netem `tabledist`): `latency + jitter * table(u)`,
 /// clamped at zero. Draws nothing when the jitter is zero.
-pub(super) fn sample_delay(delay: &Delay, corr: &mut Correlated, rng: &mut StdRng) -> Duration {
+pub(super) fn sample_delay(delay: &Delay, corr: &mut Correlated, rng: &mut SplitMix64) -> Duration {
     if delay.jitter.is_zero() {
         return delay.latency;
     }

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use crate::rng::SplitMix64;
 
 use super::super::{
     Chance, Delay, Distribution, LinkChange, LinkConfig, LinkError, LossModel, Outage, QueueLimits,
@@ -327,10 +326,10 @@ fn odd_strings_never_panic() {
         "2s",
         "65kib",
     ];
-    let mut rng = StdRng::seed_from_u64(1);
+    let mut rng = SplitMix64::new(1);
     for _ in 0..20_000 {
-        let words: Vec<&str> = (0..rng.random_range(0..10))
-            .map(|_| vocabulary[rng.random_range(0..vocabulary.len())])
+        let words: Vec<&str> = (0..rng.below(10))
+            .map(|_| vocabulary[rng.below(vocabulary.len() as u64) as usize])
             .collect();
         let text = words.join(" ");
         if let Ok(c) = text.parse::<LinkConfig>() {
