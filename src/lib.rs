@@ -33,6 +33,9 @@
 //! * [`player`]: the one player model every protocol hands its access
 //!   units to (sans-IO): live or buffered playout, the decode chain, and
 //!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
+//! * [`cli`]: the command line: `run`, `validate` and `check` for scenario
+//!   files, and live mode (`serve`, `play`), which runs a protocol's driver
+//!   and the player over real sockets ([`net::TokioNet`]) in real time.
 //!
 //! ## Determinism
 //!

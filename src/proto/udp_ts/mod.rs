@@ -10,6 +10,10 @@
 //! after it up to the next keyframe (undecodable). So frames lost +
 //! undecodable grow with loss, and latency stays at the target while the
 //! buffer covers the network's jitter.
+//!
+//! The same [`driver`] runs on real sockets (`streamsim serve udp-ts`,
+//! `streamsim play udp://…`), and [`qoe`] is the one definition of what a
+//! client reports, in a scenario and live alike.
 
 pub mod core;
 pub mod driver;
