@@ -35,6 +35,9 @@
 //!   the QoE accounting (startup, latency, stalls, frame outcomes, series).
 //! * [`rng`]: SplitMix64, the one random generator of every simulation
 //!   stream, written out here so no dependency update changes a result.
+//! * [`cli`]: the command line: `run`, `validate` and `check` for scenario
+//!   files, and live mode (`serve`, `play`), which runs a protocol's driver
+//!   and the player over real sockets ([`net::TokioNet`]) in real time.
 //!
 //! ## Determinism
 //!

@@ -1,5 +1,6 @@
-//! The command line: `run`, `validate` and `check` for scenario files, plus
-//! `demo` and `bench`.
+//! The command line: `run`, `validate` and `check` for scenario files,
+//! `serve` and `play` for live mode on real sockets, plus `demo` and
+//! `bench`.
 //!
 //! This is the edge of the program: it parses arguments, runs library code,
 //! prints results and maps outcomes to exit codes (0 success, 1 a bound or
@@ -10,8 +11,11 @@
 mod check;
 mod console;
 mod demo;
+mod live;
+mod play;
 mod progress;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -27,6 +31,8 @@ use clap::{Parser, Subcommand};
   streamsim validate scenarios/*.toml
   streamsim check scenarios/ --junit reports/junit.xml
   streamsim check scenarios/ --baseline reports/baseline --tolerance 2
+  streamsim serve udp-ts --to 127.0.0.1:5004 --media fixtures/clip.mp4
+  streamsim play udp://127.0.0.1:5004 --duration 30s
   streamsim demo
   streamsim bench")]
 pub struct Cli {
@@ -69,6 +75,27 @@ Exit status: 0 when every file is valid, 2 otherwise.")]
 Exit status: 0 when every bound holds (and no metric moved beyond the
 tolerance), 1 when one does not, 2 when a scenario is invalid or cannot run.")]
     Check(check::CheckArgs),
+    /// Push a live stream to real receivers in real time (live mode): the
+    /// simulator's source and udp-ts driver over the operating system's
+    /// sockets.
+    #[command(after_help = "Examples:
+  streamsim serve udp-ts --to 127.0.0.1:5004
+  streamsim serve udp-ts --to 127.0.0.1:5004 --media fixtures/clip.mp4 --loop --duration 1min
+  ffplay -fflags nobuffer 'udp://127.0.0.1:5004'      # in another terminal
+
+Exit status: 0 when the stream was sent (also when stopped with Ctrl-C),
+2 when an argument is invalid or sending fails.")]
+    Serve(serve::ServeArgs),
+    /// Receive a live stream from a real sender, play it through the
+    /// simulator's player and print its QoE summary (live mode).
+    #[command(after_help = "Examples:
+  streamsim play udp://127.0.0.1:5004 --duration 30s
+  streamsim play udp://:5004 --json > qoe.json
+  ffmpeg -re -i fixtures/clip.mp4 -c copy -f mpegts 'udp://127.0.0.1:5004?pkt_size=1316'
+
+Exit status: 0 when frames were presented (also when stopped with Ctrl-C),
+1 when none was, 2 when an argument is invalid or receiving fails.")]
+    Play(play::PlayArgs),
     /// Run the transport demo: a TCP bulk transfer and a UDP stream over a
     /// lossy 10 Mbit/s link, and print what they achieved.
     Demo {
@@ -99,6 +126,8 @@ pub fn main() -> Result<i32> {
         Command::Run(args) => run::run(&args),
         Command::Validate { files } => Ok(run::validate(&files)),
         Command::Check(args) => check::check(&args),
+        Command::Serve(args) => serve::serve(&args),
+        Command::Play(args) => play::play(&args),
         Command::Demo {
             seed,
             seconds,

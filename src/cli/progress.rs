@@ -4,11 +4,14 @@
 //! The first Ctrl-C (or SIGTERM, or SIGHUP: what CI systems and `timeout`
 //! send) asks the run to stop: the simulation ends at its next step and the
 //! report is written, marked incomplete. A second one exits at once, after
-//! removing the temporary files of writes in progress.
+//! removing the temporary files of writes in progress. Signals within
+//! [`REPEAT_WINDOW`] of the first count as that first one: `timeout` sends
+//! its SIGTERM both to its command and to the command's process group, so
+//! one request arrives twice.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,12 +20,18 @@ use crate::sim::Progress;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static HANDLER: Once = Once::new();
+/// When the first signal arrived.
+static FIRST: OnceLock<Instant> = OnceLock::new();
+
+/// How long after the first signal another one is the same request.
+const REPEAT_WINDOW: Duration = Duration::from_millis(250);
 
 /// Installs the handler of Ctrl-C, SIGTERM and SIGHUP (once per process).
 pub(super) fn catch_interrupt() {
     HANDLER.call_once(|| {
         let installed = ctrlc::set_handler(|| {
-            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            let first = *FIRST.get_or_init(Instant::now);
+            if INTERRUPTED.swap(true, Ordering::SeqCst) && first.elapsed() >= REPEAT_WINDOW {
                 crate::runner::exit_removing_temp_files(130);
             }
         });

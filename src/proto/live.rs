@@ -109,7 +109,11 @@ impl MediaFeed {
             (false, Some(p)) => Some(start + p),
             _ => None,
         };
-        LiveSource { inner, end }
+        LiveSource {
+            inner,
+            end,
+            released: 0,
+        }
     }
 
     /// How a receiver maps a unit's pts back to its capture time, for the
@@ -133,6 +137,8 @@ pub struct LiveSource {
     inner: Box<dyn Source>,
     /// When a source that does not loop ends.
     end: Option<Duration>,
+    /// Units released so far.
+    released: u64,
 }
 
 impl LiveSource {
@@ -153,7 +159,14 @@ impl LiveSource {
     /// The next unit released at or before `now` (sans-IO).
     pub fn poll_next(&mut self, now: Duration) -> Option<AccessUnit> {
         self.next_release()?;
-        self.inner.poll_next(now)
+        let unit = self.inner.poll_next(now)?;
+        self.released += 1;
+        Some(unit)
+    }
+
+    /// How many units it released so far.
+    pub fn released(&self) -> u64 {
+        self.released
     }
 
     /// Waits on `net`'s clock for the next unit; `None` when the source

@@ -10,15 +10,21 @@
 //! after it up to the next keyframe (undecodable). So frames lost +
 //! undecodable grow with loss, and latency stays at the target while the
 //! buffer covers the network's jitter.
+//!
+//! The same [`driver`] runs on real sockets (`streamsim serve udp-ts`,
+//! `streamsim play udp://…`), and [`qoe`] is the one definition of what a
+//! client reports, in a scenario and live alike.
 
 pub mod core;
 pub mod driver;
+pub mod qoe;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
 use self::core::TsReceiver;
+use self::qoe::QoeTally;
 use super::{
     CheckContext, InstallError, MediaFeed, OptionDef, OptionError, OptionKind, Options, Protocol,
     SessionEnd, SessionSetup, Transport,
@@ -342,49 +348,16 @@ struct TsEnd {
 
 impl TsEnd {
     fn record(&self, end: Duration) -> Result<(), InstallError> {
-        let rec = &self.recorder;
-        let latency = rec.histogram("latency")?;
-        let (mut stall, mut play, mut bitrate_sum) = (Duration::ZERO, Duration::ZERO, 0.0);
+        let mut tally = QoeTally::new(&self.recorder);
         for c in &self.clients {
-            c.receiver.borrow_mut().finish(end);
-            let mut player = c.player.borrow_mut();
-            player.finish(end);
-            while player.poll_event().is_some() {}
-            let s = player.stats();
-            if let Some(startup) = s.startup {
-                rec.gauge("startup")?.max(startup.as_secs_f64());
-            }
-            latency.add(&s.latency_us);
-            rec.counter("stalls")?.add(s.stalls);
-            stall += s.stall_time;
-            play += s.play_time;
-            rec.counter("frames_presented")?.add(s.frames_presented);
-            rec.counter("frames_late")?.add(s.frames_late);
-            rec.counter("frames_lost")?.add(s.frames_lost);
-            rec.counter("frames_undecodable")?.add(s.frames_undecodable);
-            rec.counter("frames_before_start")?
-                .add(s.frames_before_start);
-            let secs = end.saturating_sub(self.start).as_secs_f64();
-            if secs > 0.0 {
-                bitrate_sum += s.media_bytes as f64 * 8.0 / secs;
-            }
-            let counters = c.receiver.borrow().counters();
-            rec.counter("datagrams_received")?.add(counters.datagrams);
-            rec.counter("wire_bytes")?.add(counters.bytes);
-            rec.counter("cc_errors")?.add(counters.cc_errors);
-            rec.counter("damaged_pes")?.add(counters.damaged_pes);
-            rec.counter("stream_errors")?
-                .add(counters.stream_errors + counters.odd_datagrams);
+            tally.add_client(
+                self.start,
+                end,
+                &mut c.receiver.borrow_mut(),
+                &mut c.player.borrow_mut(),
+            )?;
         }
-        rec.gauge("stall_time")?.set(stall.as_secs_f64());
-        let total = (stall + play).as_secs_f64();
-        if total > 0.0 {
-            rec.gauge("stall_ratio")?.set(stall.as_secs_f64() / total);
-        }
-        if !self.clients.is_empty() {
-            rec.gauge("media_bitrate")?
-                .set(bitrate_sum / self.clients.len() as f64);
-        }
+        tally.finish()?;
         self.decode_check()
     }
 
