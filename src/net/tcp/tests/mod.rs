@@ -2,4 +2,6 @@
 //! per test, and a two-endpoint harness stepping simulated time.
 
 mod pair;
+mod recovery;
+mod script;
 mod transfer;
