@@ -148,7 +148,12 @@ impl Connection {
             let seq = self.send_seq(self.snd_una).wrapping_add(u32::MAX);
             return Some(self.control(now, seq, Flags::ACK));
         }
-        self.new_data(now, true)
+        let segment = self.new_data(now, true);
+        if segment.is_none() && self.timers.rtx.is_none() {
+            // Data held back by a closed window needs the persist timer.
+            self.arm_rtx_timer(now);
+        }
+        segment
     }
 
     fn retransmit(&mut self, now: Duration, seg: Sent) -> Segment {

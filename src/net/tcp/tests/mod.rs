@@ -2,6 +2,8 @@
 //! per test, and a two-endpoint harness stepping simulated time.
 
 mod pair;
+mod receive;
 mod recovery;
 mod script;
+mod states;
 mod transfer;

@@ -113,6 +113,54 @@ impl Script {
         self.feed(header, &[]);
     }
 
+    /// The peer sends `len` bytes at its offset `at` (it may be a hole).
+    pub fn data_at(&mut self, at: u64, len: usize, ack: u64) {
+        let mut header = self.header(ack);
+        header.seq = SeqNum::from_offset(SeqNum(PEER_ISS), at);
+        let payload = vec![0x5a; len];
+        self.feed(header, &payload);
+    }
+
+    /// The peer sends a FIN (with an ACK of our offset `ack`).
+    pub fn fin(&mut self, ack: u64) {
+        let mut header = self.header(ack);
+        header.flags = Flags::FIN | Flags::ACK;
+        self.feed(header, &[]);
+        self.peer_nxt += 1;
+    }
+
+    /// The peer sends a reset at its offset `at` (with an ACK if given).
+    pub fn rst(&mut self, at: u64, ack: Option<u64>) {
+        let mut header = self.header(ack.unwrap_or(0));
+        header.seq = SeqNum::from_offset(SeqNum(PEER_ISS), at);
+        header.flags = if ack.is_some() {
+            Flags::RST | Flags::ACK
+        } else {
+            Flags::RST
+        };
+        self.feed(header, &[]);
+    }
+
+    /// A connection listening for the scripted peer.
+    pub fn listening(config: TcpConfig) -> Script {
+        Script {
+            conn: Connection::listen(config, 1000, SeqNum(OUR_ISS)),
+            now: Duration::ZERO,
+            peer_nxt: 0,
+            peer_window: 60_000,
+        }
+    }
+
+    /// The peer's SYN (without options).
+    pub fn syn(&mut self) {
+        let mut header = self.header(0);
+        header.flags = Flags::SYN;
+        header.ack = SeqNum(0);
+        header.options.mss = Some(1460);
+        self.feed(header, &[]);
+        self.peer_nxt = 1;
+    }
+
     /// Every segment the connection wants to send now.
     pub fn drain(&mut self) -> Vec<Segment> {
         let mut out = Vec::new();
@@ -141,6 +189,11 @@ impl Script {
     /// Our send offset of a segment's first byte.
     pub fn offset(seg: &Segment) -> u64 {
         u64::from(seg.header.seq.0.wrapping_sub(OUR_ISS))
+    }
+
+    /// The receive offset a segment acknowledges.
+    pub fn acked(seg: &Segment) -> u64 {
+        u64::from(seg.header.ack.0.wrapping_sub(PEER_ISS))
     }
 
     /// Queues `n` bytes and returns the data segments sent now, as offsets.
