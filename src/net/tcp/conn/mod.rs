@@ -356,6 +356,11 @@ impl Connection {
         self.config.send_buffer.saturating_sub(self.send_buf.len())
     }
 
+    /// Bytes received out of order and held for reassembly.
+    pub fn out_of_order_bytes(&self) -> usize {
+        self.rx.out_of_order_bytes()
+    }
+
     /// Bytes queued and not yet acknowledged.
     pub fn send_queue(&self) -> usize {
         self.send_buf.len()

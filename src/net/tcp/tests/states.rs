@@ -6,7 +6,7 @@ use crate::net::tcp::config::TcpConfig;
 use crate::net::tcp::conn::{Connection, Event, State, TcpError};
 use crate::net::tcp::seq::SeqNum;
 
-const ALL: [State; 11] = [
+pub(super) const ALL: [State; 11] = [
     State::Closed,
     State::Listen,
     State::SynSent,
@@ -21,7 +21,7 @@ const ALL: [State; 11] = [
 ];
 
 /// A connection driven into `state` by the scripted peer.
-fn reach(state: State) -> Script {
+pub(super) fn reach(state: State) -> Script {
     let established = || {
         let mut s = Script::established(simple(true, false), ms(100));
         s.now = ms(200);
