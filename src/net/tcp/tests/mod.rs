@@ -2,6 +2,7 @@
 //! per test, and a two-endpoint harness stepping simulated time.
 
 mod fuzz;
+mod goodput;
 mod pair;
 mod receive;
 mod recovery;

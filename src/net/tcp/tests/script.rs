@@ -19,7 +19,8 @@ pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// A simple config: 1000-byte segments, no timestamps, no window scaling.
+/// A simple config: 1000-byte segments, no timestamps, no window scaling,
+/// windows that grow by the bytes acknowledged.
 pub fn simple(sack: bool, rack: bool) -> TcpConfig {
     TcpConfig {
         mss: 1000,
@@ -28,6 +29,7 @@ pub fn simple(sack: bool, rack: bool) -> TcpConfig {
         sack,
         rack,
         hystart: false,
+        byte_counting: true,
         recv_buffer: 60_000,
         ..TcpConfig::ns3()
     }
