@@ -90,6 +90,11 @@ pub struct TcpConfig {
     /// `mss²/cwnd` per ACK in congestion avoidance, so delayed ACKs slow
     /// both down.
     pub byte_counting: bool,
+    /// A congestion event halves RFC 6675's `pipe` (what is still in the
+    /// network, as ns-3's `BytesInFlight`) rather than all data
+    /// outstanding (RFC 5681's FlightSize). Reno and NewReno only: CUBIC
+    /// scales `cwnd`.
+    pub ssthresh_from_pipe: bool,
     /// Most full-sized segments received before an ACK must go out.
     pub ack_every: u32,
     /// Delayed-ACK timeout; `None` acknowledges every segment at once.
@@ -136,6 +141,7 @@ impl TcpConfig {
             congestion: CongestionKind::Cubic,
             hystart: true,
             byte_counting: true,
+            ssthresh_from_pipe: false,
             ack_every: 2,
             ack_delay: Some(Duration::from_millis(40)),
             quick_acks: 16,
@@ -159,6 +165,7 @@ impl TcpConfig {
             congestion: CongestionKind::NewReno,
             hystart: false,
             byte_counting: false,
+            ssthresh_from_pipe: true,
             ack_delay: Some(Duration::from_millis(200)),
             quick_acks: 0,
             ..TcpConfig::linux()

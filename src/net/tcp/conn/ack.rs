@@ -253,7 +253,12 @@ impl Connection {
         self.probe = None;
         self.tlp_pending = false;
         let flight = self.board.outstanding();
-        self.cc.on_congestion(now, flight);
+        let basis = if self.config.ssthresh_from_pipe {
+            self.flight()
+        } else {
+            flight
+        };
+        self.cc.on_congestion(now, basis);
         if self.config.prr {
             self.prr = Some(Prr::new(flight));
         } else {

@@ -52,6 +52,23 @@ fn limited_transmit_sends_new_data_on_the_first_two_dupacks() {
 }
 
 #[test]
+fn ssthresh_halves_the_pipe_when_configured() {
+    let config = crate::net::tcp::TcpConfig {
+        ssthresh_from_pipe: true,
+        ..simple(true, false)
+    };
+    let mut s = Script::established(config, ms(100));
+    s.send(30 * MSS as usize);
+    s.now = ms(200);
+    for i in 1..=3u64 {
+        s.ack(1, &[(1 + MSS, 1 + (i + 1) * MSS)]);
+        s.drain();
+    }
+    // 12 outstanding, 3 SACKed, 1 lost: 8 in the pipe.
+    assert_eq!(s.conn.ssthresh(), 4 * MSS);
+}
+
+#[test]
 fn newreno_partial_ack_retransmits_the_next_hole() {
     let mut s = ten_in_flight(false, false);
     s.now = ms(200);

@@ -30,6 +30,7 @@ pub fn simple(sack: bool, rack: bool) -> TcpConfig {
         rack,
         hystart: false,
         byte_counting: true,
+        ssthresh_from_pipe: false,
         recv_buffer: 60_000,
         ..TcpConfig::ns3()
     }
