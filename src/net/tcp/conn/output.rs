@@ -184,7 +184,16 @@ impl Connection {
     fn buffered(&self, start: u64, end: u64) -> Vec<u8> {
         let from = start.saturating_sub(self.buf_base) as usize;
         let to = (end.saturating_sub(self.buf_base) as usize).min(self.send_buf.len());
-        self.send_buf.range(from.min(to)..to).copied().collect()
+        let from = from.min(to);
+        let (head, tail) = self.send_buf.as_slices();
+        let mut out = Vec::with_capacity(to - from);
+        if from < head.len() {
+            out.extend_from_slice(&head[from..to.min(head.len())]);
+        }
+        if to > head.len() {
+            out.extend_from_slice(&tail[from.saturating_sub(head.len())..to - head.len()]);
+        }
+        out
     }
 
     /// Bytes queued but never sent.

@@ -121,3 +121,24 @@ fn print_ns3_comparison() {
         }
     }
 }
+
+/// A large window: 50 Mbit/s, 100 ms RTT, a queue of one BDP (run with
+/// `--ignored --nocapture`, timed from outside).
+#[test]
+#[ignore]
+fn print_large_window_run() {
+    let path = Path {
+        rate_bps: 50_000_000,
+        one_way: Duration::from_millis(50),
+        queue: 430,
+        loss: 0.0,
+    };
+    for (config, loss) in [
+        (TcpConfig::linux(), 0.0),
+        (TcpConfig::linux(), 0.0005),
+        (TcpConfig::ns3(), 0.0005),
+    ] {
+        let (goodput, stats) = bulk(&config, Path { loss, ..path }, 60, 1);
+        println!("{:?} {goodput:.0} {stats:?}", config.congestion);
+    }
+}

@@ -123,3 +123,23 @@ fn delivered_reports_karn_samples_only_for_single_transmissions() {
     assert_eq!(d.newest, Some((Duration::from_millis(30), seg(2).1, true)));
     assert_eq!(d.lowest_original_end, Some(seg(1).1));
 }
+
+#[test]
+fn marking_by_send_time_sees_retransmissions_beyond_originals() {
+    let mut board = ten();
+    // Segment 7 was retransmitted at 5 ms, after segments 1–6 went out.
+    board.retransmitted(seg(7).0, Duration::from_millis(5));
+    let mut seen = Vec::new();
+    board.mark_lost_sent_before((Duration::from_millis(5), seg(7).1), |s| {
+        seen.push((s.start - 1) / MSS + 1);
+        false
+    });
+    // 1–6 (sent at 0–5 ms) and 7's retransmission qualify; 8–10 (7–9 ms)
+    // do not, and the walk stops at them.
+    assert_eq!(seen, vec![1, 2, 3, 4, 5, 6, 7]);
+    let (bytes, count) =
+        board.mark_lost_sent_before((Duration::from_millis(2), seg(3).1), |_| true);
+    assert_eq!((bytes, count), (3 * MSS, 3));
+    assert_eq!(lost(&board), vec![1, 2, 3]);
+    board.check();
+}
