@@ -270,3 +270,45 @@ fn timeout_retransmits_in_slow_start_from_one_segment() {
     s.ack(1 + MSS, &[]);
     assert_eq!(offsets(&s.drain()), vec![1 + MSS, 1 + 2 * MSS]);
 }
+
+#[test]
+fn timestamps_reveal_a_spurious_timeout() {
+    let config = crate::net::tcp::TcpConfig {
+        timestamps: true,
+        ..simple(true, false)
+    };
+    let mut s = Script::established(config, ms(100));
+    s.conn.send(&[1; 500]);
+    let original = s.drain();
+    let tsval = original[0]
+        .header
+        .options
+        .timestamps
+        .expect("negotiated")
+        .value;
+    let out = s.advance_to(ms(1_150));
+    assert_eq!(out.len(), 1, "the timer fires at 1.1 s");
+    assert_eq!(s.conn.stats().rtos, 1);
+    // The ACK echoes the original's TSval: it answers the first
+    // transmission, so the timeout was spurious.
+    let mut ack = s.header(501);
+    ack.options.timestamps = Some(crate::net::tcp::wire::Timestamps {
+        value: 2,
+        echo: tsval,
+    });
+    s.feed(ack, &[]);
+    assert_eq!(s.conn.stats().spurious_rtos, 1);
+    assert_eq!(s.conn.send_queue(), 0);
+}
+
+#[test]
+fn the_congestion_series_records_each_change() {
+    let mut s = ten_in_flight(true, false);
+    s.now = ms(200);
+    s.ack(1 + 10 * MSS, &[]);
+    let series = s.conn.series();
+    let last = series.last().expect("a sample per ACK");
+    assert_eq!(last.at, ms(200));
+    assert_eq!(last.cwnd, 20 * MSS);
+    assert_eq!(last.srtt, Some(ms(100)));
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::net::tcp::config::TcpConfig;
 use crate::net::tcp::conn::{Connection, Segment, State};
 use crate::net::tcp::seq::SeqNum;
-use crate::net::tcp::wire::{Flags, SackBlocks, TcpHeader, TcpOptions, TcpRepr};
+use crate::net::tcp::wire::{Flags, SackBlocks, TcpHeader, TcpOptions, TcpRepr, Timestamps};
 
 /// Our initial sequence number: close to 2^32 so every test crosses it.
 pub const OUR_ISS: u32 = u32::MAX - 2500;
@@ -66,6 +66,10 @@ impl Script {
             ..TcpOptions::default()
         };
         options.window_scale = syn[0].header.options.window_scale.map(|_| 0);
+        options.timestamps = syn[0].header.options.timestamps.map(|ts| Timestamps {
+            value: 1,
+            echo: ts.value,
+        });
         let header = TcpHeader {
             src_port: 80,
             dst_port: 1000,
