@@ -11,7 +11,7 @@
 //! the same `pipe` as RFC 6675's per-octet definition.
 //!
 //! Invariant: `sacked_bytes`, `lost_bytes` and `outstanding` always equal the
-//! sums over the segments (checked by the tests through [`Scoreboard::check`]).
+//! sums over the segments (the tests check it after every change).
 
 use std::collections::VecDeque;
 use std::time::Duration;
