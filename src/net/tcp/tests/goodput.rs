@@ -142,3 +142,50 @@ fn print_large_window_run() {
         println!("{:?} {goodput:.0} {stats:?}", config.congestion);
     }
 }
+
+/// Prints the slow-start matrix of the issue: the share of the link every
+/// configuration reaches over 60 s at 0% loss with a queue of one BDP.
+#[test]
+#[ignore]
+fn print_slow_start_matrix() {
+    let configs = [
+        ("linux", TcpConfig::linux()),
+        (
+            "linux-newreno",
+            TcpConfig {
+                congestion: CongestionKind::NewReno,
+                ..TcpConfig::linux()
+            },
+        ),
+        ("ns3", TcpConfig::ns3()),
+        (
+            "ns3-cubic",
+            TcpConfig {
+                congestion: CongestionKind::Cubic,
+                ..TcpConfig::ns3()
+            },
+        ),
+    ];
+    for mbps in [2u64, 10, 20, 50] {
+        for rtt_ms in [20u64, 100, 200] {
+            let rate_bps = mbps * 1_000_000;
+            let bdp_packets = (rate_bps * rtt_ms / 1000 / 8 / 1500).max(2) as usize;
+            let path = Path {
+                rate_bps,
+                one_way: Duration::from_millis(rtt_ms / 2),
+                queue: bdp_packets,
+                loss: 0.0,
+            };
+            let mut line = format!("{mbps:>2} Mbit/s {rtt_ms:>3} ms q={bdp_packets:<4}");
+            for (name, config) in &configs {
+                let (goodput, stats) = bulk(config, path, 60, 1);
+                line += &format!(
+                    " {name} {:.2} (rto {})",
+                    goodput / rate_bps as f64,
+                    stats.rtos
+                );
+            }
+            println!("{line}");
+        }
+    }
+}
