@@ -85,6 +85,16 @@ pub struct TcpConfig {
     pub congestion: CongestionKind,
     /// HyStart++ (RFC 9406) in slow start.
     pub hystart: bool,
+    /// Window growth counts acknowledged bytes (RFC 3465, Linux). Off, it
+    /// counts ACKs as ns-3 does: one segment per ACK in slow start and
+    /// `mss²/cwnd` per ACK in congestion avoidance, so delayed ACKs slow
+    /// both down.
+    pub byte_counting: bool,
+    /// A congestion event halves RFC 6675's `pipe` (what is still in the
+    /// network, as ns-3's `BytesInFlight`) rather than all data
+    /// outstanding (RFC 5681's FlightSize). Reno and NewReno only: CUBIC
+    /// scales `cwnd`.
+    pub ssthresh_from_pipe: bool,
     /// Most full-sized segments received before an ACK must go out.
     pub ack_every: u32,
     /// Delayed-ACK timeout; `None` acknowledges every segment at once.
@@ -130,6 +140,8 @@ impl TcpConfig {
             window_scaling: true,
             congestion: CongestionKind::Cubic,
             hystart: true,
+            byte_counting: true,
+            ssthresh_from_pipe: false,
             ack_every: 2,
             ack_delay: Some(Duration::from_millis(40)),
             quick_acks: 16,
@@ -152,6 +164,8 @@ impl TcpConfig {
             rack: false,
             congestion: CongestionKind::NewReno,
             hystart: false,
+            byte_counting: false,
+            ssthresh_from_pipe: true,
             ack_delay: Some(Duration::from_millis(200)),
             quick_acks: 0,
             ..TcpConfig::linux()
@@ -185,6 +199,7 @@ mod tests {
         assert_eq!((linux.mss, ns3.mss), (1448, 1448));
         assert_eq!((linux.initial_window, ns3.initial_window), (10, 10));
         assert_eq!(ns3.ack_delay, Some(Duration::from_millis(200)));
+        assert!(linux.byte_counting && !ns3.byte_counting);
         assert_eq!(TcpConfig::default(), linux);
     }
 }

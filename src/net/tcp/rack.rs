@@ -138,10 +138,7 @@ impl Rack {
         };
         let mut timeout: Option<Duration> = None;
         let deadline = self.rtt + reo_wnd;
-        let (_, marked) = board.mark_lost_if(|seg| {
-            if (seg.sent_at, seg.end) > (xmit_ts, end_seq) {
-                return false;
-            }
+        let (_, marked) = board.mark_lost_sent_before((xmit_ts, end_seq), |seg| {
             let due = seg.sent_at + deadline;
             if due <= now {
                 true

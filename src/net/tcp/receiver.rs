@@ -238,9 +238,12 @@ impl Receiver {
         if let Some(block) = self.dsack {
             out.push(block);
         }
+        let first = out.len();
         for &o in &self.recent {
             if let Some(range) = self.range_of(o) {
-                if !out.contains(&range) {
+                // A D-SACK inside held data repeats the range that holds it
+                // as the second block (RFC 2883 §4.2).
+                if !out[first..].contains(&range) {
                     out.push(range);
                 }
             }
@@ -260,6 +263,12 @@ impl Receiver {
                 self.delack_at.get_or_insert(now + delay);
             }
         }
+    }
+
+    /// Records a duplicate `[start, end)` below RCV.NXT for a D-SACK.
+    pub fn note_duplicate(&mut self, start: u64, end: u64) {
+        self.dsack = Some((start, end));
+        self.ack_now = true;
     }
 
     /// Asks for an ACK at once (window update, probe reply, challenge).

@@ -11,7 +11,7 @@
 //! the same `pipe` as RFC 6675's per-octet definition.
 //!
 //! Invariant: `sacked_bytes`, `lost_bytes` and `outstanding` always equal the
-//! sums over the segments (checked by the tests through [`Scoreboard::check`]).
+//! sums over the segments (the tests check it after every change).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -106,6 +106,9 @@ pub struct Scoreboard {
     is_lost_done: u64,
     /// The highest SACKed end offset, if any.
     high_sacked: Option<u64>,
+    /// No segment at or above this offset was ever retransmitted, so
+    /// from here on send times grow with offsets.
+    retransmitted_below: u64,
 }
 
 impl Scoreboard {
@@ -130,6 +133,7 @@ impl Scoreboard {
             let seg = &mut self.segs[i];
             seg.sent_at = now;
             seg.transmissions += 1;
+            self.retransmitted_below = self.retransmitted_below.max(seg.end);
             if seg.lost {
                 seg.lost = false;
                 self.lost_bytes -= seg.end - seg.start;
@@ -257,11 +261,25 @@ impl Scoreboard {
         seg.span()
     }
 
-    /// Marks every segment neither SACKed nor already lost for which `f`
-    /// holds; returns the bytes and segments marked.
-    pub fn mark_lost_if(&mut self, mut f: impl FnMut(&Sent) -> bool) -> (u64, u64) {
+    /// Marks lost every segment neither SACKed nor already lost that was
+    /// sent before `before` (send time, then end offset) and for which `f`
+    /// holds; returns the bytes and segments marked. Above every retransmission,
+    /// segments are in send order, so the walk stops at the first one sent
+    /// later: an ACK that carries no news costs O(1).
+    pub fn mark_lost_sent_before(
+        &mut self,
+        before: (Duration, u64),
+        mut f: impl FnMut(&Sent) -> bool,
+    ) -> (u64, u64) {
         let (mut bytes, mut count) = (0, 0);
-        for seg in self.segs.iter_mut().filter(|s| !s.sacked && !s.lost) {
+        for seg in self.segs.iter_mut() {
+            let later = (seg.sent_at, seg.end) > before;
+            if later && seg.start >= self.retransmitted_below {
+                break;
+            }
+            if later || seg.sacked || seg.lost {
+                continue;
+            }
             if f(seg) {
                 seg.lost = true;
                 bytes += seg.span();

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{slow_start, AckSample, CongestionControl, HyStart};
+use super::{AckSample, CongestionControl, Growth};
 
 /// β_cubic: the window after a congestion event is 0.7 of the one before.
 const BETA: f64 = 0.7;
@@ -23,12 +23,12 @@ pub struct Cubic {
     epoch: Option<(Duration, f64)>,
     /// The Reno-friendly window estimate, in segments.
     w_est: f64,
-    hystart: Option<HyStart>,
+    growth: Growth,
 }
 
 impl Cubic {
     /// CUBIC with an initial window of `initial` bytes.
-    pub fn new(mss: u64, initial: u64, hystart: Option<HyStart>) -> Cubic {
+    pub fn new(mss: u64, initial: u64, growth: Growth) -> Cubic {
         Cubic {
             mss,
             cwnd: initial.max(mss),
@@ -36,7 +36,7 @@ impl Cubic {
             w_max: 0.0,
             epoch: None,
             w_est: 0.0,
-            hystart,
+            growth,
         }
     }
 
@@ -85,7 +85,11 @@ impl CongestionControl for Cubic {
     fn on_ack(&mut self, ack: &AckSample) {
         let mut acked = ack.acked;
         if self.cwnd < self.ssthresh {
-            acked = slow_start(&mut self.cwnd, &mut self.ssthresh, &mut self.hystart, ack);
+            acked = self
+                .growth
+                .slow_start(&mut self.cwnd, &mut self.ssthresh, ack, self.mss);
+        } else {
+            acked = self.growth.counted(acked, self.mss);
         }
         if self.cwnd >= self.ssthresh && acked > 0 {
             self.congestion_avoidance(ack, acked);
@@ -142,7 +146,14 @@ mod tests {
 
     #[test]
     fn reduces_by_beta_and_regrows_to_w_max_after_k() {
-        let mut cubic = Cubic::new(1000, 100_000, None);
+        let mut cubic = Cubic::new(
+            1000,
+            100_000,
+            Growth {
+                byte_counting: true,
+                ..Growth::default()
+            },
+        );
         cubic.on_congestion(Duration::ZERO, 100_000);
         cubic.on_recovery_end(Duration::ZERO);
         assert_eq!(cubic.cwnd(), 70_000);
@@ -166,7 +177,14 @@ mod tests {
 
     #[test]
     fn fast_convergence_lowers_w_max() {
-        let mut cubic = Cubic::new(1000, 100_000, None);
+        let mut cubic = Cubic::new(
+            1000,
+            100_000,
+            Growth {
+                byte_counting: true,
+                ..Growth::default()
+            },
+        );
         cubic.on_congestion(Duration::ZERO, 100_000);
         cubic.on_recovery_end(Duration::ZERO);
         cubic.on_congestion(Duration::ZERO, 70_000);

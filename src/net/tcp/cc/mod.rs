@@ -67,38 +67,61 @@ pub trait CongestionControl: Debug {
 /// A controller as `config` selects, for segments of `mss` bytes.
 pub fn new_controller(config: &TcpConfig, mss: u64) -> Box<dyn CongestionControl> {
     let initial = u64::from(config.initial_window.max(1)) * mss;
-    let hystart = config.hystart.then(HyStart::default);
+    let growth = Growth {
+        hystart: config.hystart.then(HyStart::default),
+        byte_counting: config.byte_counting,
+    };
     match config.congestion {
-        CongestionKind::Reno | CongestionKind::NewReno => {
-            Box::new(Reno::new(mss, initial, hystart))
-        }
-        CongestionKind::Cubic => Box::new(Cubic::new(mss, initial, hystart)),
+        CongestionKind::Reno | CongestionKind::NewReno => Box::new(Reno::new(mss, initial, growth)),
+        CongestionKind::Cubic => Box::new(Cubic::new(mss, initial, growth)),
     }
 }
 
-/// The part of slow start every controller shares: grow by what was
-/// acknowledged, a quarter of that in HyStart++'s conservative phase, and
-/// leave slow start when HyStart++ says so. Returns bytes not used for
-/// slow-start growth (to be used in congestion avoidance).
-fn slow_start(
-    cwnd: &mut u64,
-    ssthresh: &mut u64,
-    hystart: &mut Option<HyStart>,
-    ack: &AckSample,
-) -> u64 {
-    let mut divisor = 1;
-    if let Some(h) = hystart {
-        match h.on_ack(ack) {
-            hystart::Phase::SlowStart => {}
-            hystart::Phase::Conservative => divisor = hystart::CSS_GROWTH_DIVISOR,
-            hystart::Phase::Exit => {
-                *ssthresh = *cwnd;
-                return ack.acked;
-            }
+/// How a window grows in slow start, shared by every controller.
+#[derive(Clone, Debug, Default)]
+pub struct Growth {
+    /// HyStart++ state, when enabled.
+    pub hystart: Option<HyStart>,
+    /// Count acknowledged bytes; otherwise count ACKs (one segment each).
+    pub byte_counting: bool,
+}
+
+impl Growth {
+    /// What an ACK counts for: the bytes it acknowledged, or one segment.
+    pub fn counted(&self, acked: u64, mss: u64) -> u64 {
+        if self.byte_counting {
+            acked
+        } else {
+            acked.min(mss)
         }
     }
-    let room = ssthresh.saturating_sub(*cwnd);
-    let grow = (ack.acked / divisor).min(room);
-    *cwnd += grow;
-    ack.acked.saturating_sub(grow * divisor)
+
+    /// Slow start: grow by what was counted, a quarter of that in
+    /// HyStart++'s conservative phase, and leave slow start when HyStart++
+    /// says so. Returns bytes not used for growth (for congestion
+    /// avoidance).
+    pub fn slow_start(
+        &mut self,
+        cwnd: &mut u64,
+        ssthresh: &mut u64,
+        ack: &AckSample,
+        mss: u64,
+    ) -> u64 {
+        let counted = self.counted(ack.acked, mss);
+        let mut divisor = 1;
+        if let Some(h) = &mut self.hystart {
+            match h.on_ack(ack) {
+                hystart::Phase::SlowStart => {}
+                hystart::Phase::Conservative => divisor = hystart::CSS_GROWTH_DIVISOR,
+                hystart::Phase::Exit => {
+                    *ssthresh = *cwnd;
+                    return counted;
+                }
+            }
+        }
+        let room = ssthresh.saturating_sub(*cwnd);
+        let grow = (counted / divisor).min(room);
+        *cwnd += grow;
+        counted.saturating_sub(grow * divisor)
+    }
 }

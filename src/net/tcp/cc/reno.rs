@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{slow_start, AckSample, CongestionControl, HyStart};
+use super::{AckSample, CongestionControl, Growth};
 
 /// Reno / NewReno congestion control.
 #[derive(Clone, Debug)]
@@ -13,18 +13,18 @@ pub struct Reno {
     ssthresh: u64,
     /// Bytes acknowledged in congestion avoidance since `cwnd` last grew.
     acked_in_ca: u64,
-    hystart: Option<HyStart>,
+    growth: Growth,
 }
 
 impl Reno {
     /// Reno with an initial window of `initial` bytes.
-    pub fn new(mss: u64, initial: u64, hystart: Option<HyStart>) -> Reno {
+    pub fn new(mss: u64, initial: u64, growth: Growth) -> Reno {
         Reno {
             mss,
             cwnd: initial.max(mss),
             ssthresh: u64::MAX,
             acked_in_ca: 0,
-            hystart,
+            growth,
         }
     }
 }
@@ -41,7 +41,11 @@ impl CongestionControl for Reno {
     fn on_ack(&mut self, ack: &AckSample) {
         let mut acked = ack.acked;
         if self.cwnd < self.ssthresh {
-            acked = slow_start(&mut self.cwnd, &mut self.ssthresh, &mut self.hystart, ack);
+            acked = self
+                .growth
+                .slow_start(&mut self.cwnd, &mut self.ssthresh, ack, self.mss);
+        } else {
+            acked = self.growth.counted(acked, self.mss);
         }
         if self.cwnd >= self.ssthresh && acked > 0 {
             self.acked_in_ca += acked;
@@ -93,7 +97,14 @@ mod tests {
 
     #[test]
     fn slow_start_then_linear_growth() {
-        let mut reno = Reno::new(1000, 10_000, None);
+        let mut reno = Reno::new(
+            1000,
+            10_000,
+            Growth {
+                byte_counting: true,
+                ..Growth::default()
+            },
+        );
         reno.on_ack(&ack(2000));
         assert_eq!(reno.cwnd(), 12_000);
         reno.on_congestion(Duration::ZERO, 12_000);

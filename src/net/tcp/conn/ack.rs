@@ -80,12 +80,19 @@ impl Connection {
         let mut acked = delivered.bytes;
         if !self.neg.sack {
             acked = acked.saturating_sub(dup_bytes_before);
+            if advanced {
+                // The segment that filled the hole certainly arrived.
+                acked = acked.max(self.neg.mss.min(delivered.bytes));
+            }
             if self.reno_dup_bytes() > dup_bytes_before {
                 acked += self.neg.mss;
             }
         }
+        // The window grows only with the cumulative ACK (RFC 3042: limited
+        // transmit leaves cwnd alone; Linux does the same for SACKs).
+        let cc_acked = if advanced { delivered.bytes } else { 0 };
         self.detect_losses(now);
-        self.update_recovery(now, advanced, acked, sample);
+        self.update_recovery(now, advanced, acked, cc_acked, sample);
         if advanced || !matches!(self.timers.rtx, Some((_, super::timers::RtxKind::Rto))) {
             self.arm_rtx_timer(now);
         }
@@ -246,7 +253,12 @@ impl Connection {
         self.probe = None;
         self.tlp_pending = false;
         let flight = self.board.outstanding();
-        self.cc.on_congestion(now, flight);
+        let basis = if self.config.ssthresh_from_pipe {
+            self.flight()
+        } else {
+            flight
+        };
+        self.cc.on_congestion(now, basis);
         if self.config.prr {
             self.prr = Some(Prr::new(flight));
         } else {
@@ -263,12 +275,13 @@ impl Connection {
     }
 
     /// Recovery bookkeeping and window growth for one ACK that delivered
-    /// `acked` bytes.
+    /// `acked` bytes, `cc_acked` of them cumulatively.
     fn update_recovery(
         &mut self,
         now: Duration,
         advanced: bool,
         acked: u64,
+        cc_acked: u64,
         rtt: Option<Duration>,
     ) {
         if let Recovery::Fast { point } = self.recovery {
@@ -277,7 +290,8 @@ impl Connection {
                 self.exit_recovery(now);
                 return;
             }
-            if advanced && !self.neg.sack {
+            let partial = advanced && !self.neg.sack;
+            if partial {
                 // NewReno partial ACK (RFC 6582): the next hole is lost too.
                 if let Some(first) = self.board.first().map(|s| s.start) {
                     self.board.mark_lost(first);
@@ -288,8 +302,9 @@ impl Connection {
             let ssthresh = self.cc.ssthresh();
             if let Some(prr) = &mut self.prr {
                 let mut sndcnt = prr.on_ack(acked, pipe, ssthresh, mss);
-                if prr.nothing_sent() {
-                    // The first retransmission goes out whatever PRR says.
+                if prr.nothing_sent() || partial {
+                    // The first retransmission, and NewReno's retransmission
+                    // on a partial ACK, go out whatever PRR says.
                     sndcnt = sndcnt.max(mss);
                 }
                 self.cc.set_cwnd(pipe + sndcnt);
@@ -301,10 +316,10 @@ impl Connection {
                 self.recovery = Recovery::Open;
             }
         }
-        if acked > 0 {
+        if cc_acked > 0 {
             let sample = AckSample {
                 now,
-                acked,
+                acked: cc_acked,
                 rtt,
                 srtt: self.rtt.srtt(),
                 min_rtt: self.rtt.min_rtt(),

@@ -138,6 +138,11 @@ impl Connection {
         }
         if !self.acceptable(seq, len) {
             if !h.flags.rst() {
+                let end = seq + repr.payload.len() as u64;
+                if !repr.payload.is_empty() && end <= self.rx.nxt() && self.neg.sack {
+                    // Data received before: report it as a D-SACK (RFC 2883).
+                    self.rx.note_duplicate(seq, end);
+                }
                 self.rx.request_ack();
             }
             return;

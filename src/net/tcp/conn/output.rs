@@ -148,7 +148,12 @@ impl Connection {
             let seq = self.send_seq(self.snd_una).wrapping_add(u32::MAX);
             return Some(self.control(now, seq, Flags::ACK));
         }
-        self.new_data(now, true)
+        let segment = self.new_data(now, true);
+        if segment.is_none() && self.timers.rtx.is_none() {
+            // Data held back by a closed window needs the persist timer.
+            self.arm_rtx_timer(now);
+        }
+        segment
     }
 
     fn retransmit(&mut self, now: Duration, seg: Sent) -> Segment {
@@ -179,7 +184,16 @@ impl Connection {
     fn buffered(&self, start: u64, end: u64) -> Vec<u8> {
         let from = start.saturating_sub(self.buf_base) as usize;
         let to = (end.saturating_sub(self.buf_base) as usize).min(self.send_buf.len());
-        self.send_buf.range(from.min(to)..to).copied().collect()
+        let from = from.min(to);
+        let (head, tail) = self.send_buf.as_slices();
+        let mut out = Vec::with_capacity(to - from);
+        if from < head.len() {
+            out.extend_from_slice(&head[from..to.min(head.len())]);
+        }
+        if to > head.len() {
+            out.extend_from_slice(&tail[from.saturating_sub(head.len())..to - head.len()]);
+        }
+        out
     }
 
     /// Bytes queued but never sent.

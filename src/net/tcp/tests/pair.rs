@@ -33,9 +33,54 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// A number in `[0, n)` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+/// One direction of the path: an optional bottleneck (rate and a drop-tail
+/// queue counted in packets), then a fixed delay.
+#[derive(Debug, Default)]
+pub struct Link {
+    /// Bottleneck rate in bits per second (`None`: infinitely fast).
+    pub rate_bps: Option<u64>,
+    /// Packets the bottleneck queue holds, the one in service included.
+    pub queue_limit: usize,
+    /// One-way propagation delay.
+    pub delay: Duration,
+    busy_until: Duration,
+    departures: VecDeque<Duration>,
+    wire: VecDeque<(Duration, Segment)>,
+    /// Packets the queue dropped.
+    pub queue_drops: u64,
+}
+
+impl Link {
+    fn offer(&mut self, now: Duration, seg: Segment) {
+        let Some(rate) = self.rate_bps else {
+            self.wire.push_back((now + self.delay, seg));
+            return;
+        };
+        while self.departures.front().is_some_and(|&t| t <= now) {
+            self.departures.pop_front();
+        }
+        if self.departures.len() >= self.queue_limit.max(1) {
+            self.queue_drops += 1;
+            return;
+        }
+        // IPv4 header plus TCP header and payload.
+        let bits = (20 + seg.header.header_len() + seg.payload.len()) as u64 * 8;
+        let serialization = Duration::from_nanos(bits * 1_000_000_000 / rate);
+        let departs = self.busy_until.max(now) + serialization;
+        self.busy_until = departs;
+        self.departures.push_back(departs);
+        self.wire.push_back((departs + self.delay, seg));
     }
 }
 
@@ -44,9 +89,12 @@ pub struct Pair {
     pub now: Duration,
     pub client: Connection,
     pub server: Connection,
-    pub delay: Duration,
-    /// In flight: (arrival time, towards which side, segment).
-    wire: VecDeque<(Duration, Side, Segment)>,
+    /// Client to server.
+    pub up: Link,
+    /// Server to client.
+    pub down: Link,
+    /// Applied as each segment arrives (after the bottleneck, like ns-3's
+    /// receive error model).
     pub drop: DropFn,
     /// Every segment sent, with its time and direction.
     pub log: Vec<(Duration, Side, Segment)>,
@@ -61,8 +109,14 @@ impl Pair {
             now,
             client: Connection::connect(now, client, 40_000, 80, SeqNum(isn.0)),
             server: Connection::listen(server, 80, SeqNum(isn.1)),
-            delay,
-            wire: VecDeque::new(),
+            up: Link {
+                delay,
+                ..Link::default()
+            },
+            down: Link {
+                delay,
+                ..Link::default()
+            },
             drop: Box::new(|_, _| false),
             log: Vec::new(),
             keep_log: false,
@@ -84,36 +138,35 @@ impl Pair {
                 if self.keep_log {
                     self.log.push((self.now, side, seg.clone()));
                 }
-                if (self.drop)(side, &seg) {
-                    continue;
-                }
-                let to = match side {
-                    Side::Client => Side::Server,
-                    Side::Server => Side::Client,
-                };
                 // Emit and parse again: the bytes on the wire are what counts.
-                let bytes =
-                    seg.header
-                        .to_bytes(&seg.payload, [10, 0, 0, 1].into(), [10, 0, 0, 2].into());
-                let repr =
-                    TcpRepr::parse(&bytes, Some(([10, 0, 0, 1].into(), [10, 0, 0, 2].into())))
-                        .expect("our own segments parse");
+                let (a, b) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+                let bytes = seg.header.to_bytes(&seg.payload, a, b);
+                let repr = TcpRepr::parse(&bytes, Some((a, b))).expect("our own segments parse");
                 let seg = Segment {
                     header: repr.header,
                     payload: repr.payload.to_vec(),
                 };
-                self.wire.push_back((self.now + self.delay, to, seg));
+                match side {
+                    Side::Client => self.up.offer(now, seg),
+                    Side::Server => self.down.offer(now, seg),
+                }
             }
         }
     }
 
     /// The earliest pending event, if any.
     fn next_event(&self) -> Option<Duration> {
-        let wire = self.wire.front().map(|(t, _, _)| *t);
-        [wire, self.client.poll_timeout(), self.server.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        let up = self.up.wire.front().map(|(t, _)| *t);
+        let down = self.down.wire.front().map(|(t, _)| *t);
+        [
+            up,
+            down,
+            self.client.poll_timeout(),
+            self.server.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Advances to the next event and handles it; false when nothing is left.
@@ -123,12 +176,23 @@ impl Pair {
             return false;
         };
         self.now = self.now.max(at);
-        while self.wire.front().is_some_and(|(t, _, _)| *t <= self.now) {
-            let (_, to, seg) = self.wire.pop_front().expect("front exists");
-            let now = self.now;
-            self.conn(to).handle_segment(now, &seg.repr());
-        }
         let now = self.now;
+        for (from, to) in [(Side::Client, Side::Server), (Side::Server, Side::Client)] {
+            loop {
+                let link = match from {
+                    Side::Client => &mut self.up,
+                    Side::Server => &mut self.down,
+                };
+                if link.wire.front().is_none_or(|(t, _)| *t > now) {
+                    break;
+                }
+                let (_, seg) = link.wire.pop_front().expect("front exists");
+                if (self.drop)(from, &seg) {
+                    continue;
+                }
+                self.conn(to).handle_segment(now, &seg.repr());
+            }
+        }
         if self.client.poll_timeout().is_some_and(|t| t <= now) {
             self.client.handle_timeout(now);
         }
