@@ -51,6 +51,29 @@ fn imports(module: &str, forbidden: &[&str]) -> Vec<String> {
     found
 }
 
+/// Whether line `n` of `text` lies inside a `use crate::{ … }` group.
+fn in_group(text: &str, n: usize) -> bool {
+    let mut open = false;
+    for (i, line) in text.lines().take(n + 1).enumerate() {
+        if line.contains("use crate::{") {
+            open = true;
+        }
+        if open && i < n && line.contains("};") {
+            open = false;
+        }
+    }
+    open
+}
+
+#[test]
+fn a_grouped_import_is_seen() {
+    let text = "use crate::{\n    net::Net,\n    sim::Harness,\n};\n";
+    assert!(in_group(text, 2));
+    assert!(!in_group("use crate::{net::Net};\nsim::x\n", 1));
+    let later = "use crate::{a::B};\nuse crate::{\n    sim::H,\n};\n";
+    assert!(in_group(later, 2));
+}
+
 #[test]
 fn net_does_not_import_the_harness() {
     let found = imports("net", &["sim", "scenario", "runner", "proto", "player"]);

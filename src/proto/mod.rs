@@ -45,8 +45,10 @@
 //! ## A worked example: adding a protocol
 //!
 //! 1. `src/proto/foo/core.rs`: the sans-IO server and client, with tests.
-//! 2. `src/proto/foo/driver.rs`: `serve<N: Net>(net, cfg, source, recorder)`
-//!    and `play<N: Net>(net, cfg, player, recorder)`.
+//! 2. `src/proto/foo/driver.rs`: a server and a client generic over
+//!    `N: Net`, moving bytes between sockets and the core — `udp_ts`'s are
+//!    `serve(net, targets, source, packets, stop, sent)` and
+//!    `play(net, socket, receiver, player, timeline, on_event)`.
 //! 3. `src/proto/foo/mod.rs`: `pub static PROTOCOL: Protocol = Protocol {
 //!    name: "foo", options: &[…], metrics: &[…], check, install, … }`.
 //! 4. One line in [`PROTOCOLS`]. `[[session]] protocol = "foo"` now works,

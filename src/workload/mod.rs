@@ -147,12 +147,25 @@ fn run(
         capture_drops: sim.capture_drops,
         capture_dir: None,
     };
-    run_scenario(scenario, "", &options, on_step, || false).map_err(|e| match e {
+    let output = run_scenario(scenario, "", &options, on_step, || false).map_err(|e| match e {
         crate::runner::RunError::Sim(e) => e,
         other => SimError::Run {
             message: other.to_string(),
         },
-    })
+    })?;
+    // A failed session is an error, never a run of zeros.
+    let errors: Vec<String> = output
+        .summary
+        .sessions
+        .iter()
+        .flat_map(|(name, s)| s.errors.iter().map(move |e| format!("session {name}: {e}")))
+        .collect();
+    if !errors.is_empty() {
+        return Err(SimError::Run {
+            message: errors.join("; "),
+        });
+    }
+    Ok(output)
 }
 
 fn count(output: &RunOutput, name: &str) -> u64 {

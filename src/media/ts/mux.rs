@@ -18,7 +18,8 @@
 //!   (in the unit's first packet on the PCR PID, else in an adaptation-only
 //!   packet), so gaps stay below `pcr_interval` + one unit's DTS step.
 //! * One unit is one PES, ending exactly at a packet end (adaptation stuffing).
-//!   Video PES are unbounded (length 0), audio PES carry their length.
+//!   Video PES are unbounded (length 0) unless [`TsMuxConfig::video_pes_length`]
+//!   asks for their length; audio PES carry their length.
 //! * H.264/H.265 units get an AUD, and parameter sets from the track config
 //!   before keyframes; AAC frames get an ADTS header built from the ASC.
 
@@ -91,6 +92,11 @@ pub struct TsMuxConfig {
     pub psi_interval: Duration,
     /// PCR advance that triggers writing another PCR.
     pub pcr_interval: Duration,
+    /// Write the PES_packet_length of video PES that fit 16 bits (off by
+    /// default, like ffmpeg's `omit_video_pes_length`). With it, a receiver
+    /// has a picture whole at its last packet instead of when the next
+    /// picture starts, and a lost packet damages only the picture it held.
+    pub video_pes_length: bool,
 }
 
 impl Default for TsMuxConfig {
@@ -99,6 +105,7 @@ impl Default for TsMuxConfig {
             mux_delay: Duration::from_millis(100),
             psi_interval: Duration::from_millis(100),
             pcr_interval: Duration::from_millis(20),
+            video_pes_length: false,
         }
     }
 }
@@ -213,8 +220,11 @@ impl TsMuxer {
         let is_video = stream.track.codec.is_video();
         let payload = self.elementary_payload(index, au)?;
         let stream = &self.streams[index];
+        // A video PES gets its length when asked and when it fits 16 bits.
+        let header_max = 19;
+        let fits = payload.len() + header_max <= usize::from(u16::MAX);
         let (stream_id, bounded) = if is_video {
-            (STREAM_ID_VIDEO, false)
+            (STREAM_ID_VIDEO, self.config.video_pes_length && fits)
         } else {
             (STREAM_ID_AUDIO, true)
         };

@@ -2,8 +2,10 @@
 //! (sender); datagrams in, tracks, access units and damage reports out
 //! (receiver). No socket, no clock: time is an argument.
 //!
-//! Sender: each unit is muxed with the issue-4 TS muxer (PAT/PMT repeated,
-//! PCR) and its packets are packed into datagrams of `packets` × 188 bytes
+//! Sender: each unit is muxed with the TS muxer (PAT/PMT repeated, PCR,
+//! and the PES_packet_length of video PES that fit 16 bits, so a receiver
+//! has each picture whole at its last packet rather than when the next one
+//! starts) and its packets are packed into datagrams of `packets` × 188 bytes
 //! (7 by default: 1316 bytes, what ffmpeg, VLC and IPTV gear send). A
 //! partly filled datagram is sent at the end of every unit rather than held
 //! for the next one: holding it would add up to a frame of latency at low
@@ -42,7 +44,13 @@ impl TsSender {
     /// MTU) to a datagram.
     pub fn new(tracks: &[Track], packets: usize) -> Result<TsSender, TsMuxError> {
         Ok(TsSender {
-            muxer: TsMuxer::new(tracks, TsMuxConfig::default())?,
+            muxer: TsMuxer::new(
+                tracks,
+                TsMuxConfig {
+                    video_pes_length: true,
+                    ..TsMuxConfig::default()
+                },
+            )?,
             packets: packets.max(1),
             pending: Vec::new(),
             out: VecDeque::new(),
@@ -85,8 +93,10 @@ impl TsSender {
 pub enum ReceiverEvent {
     /// A track became known or changed.
     Track(Track),
-    /// A unit arrived whole at `at` (`capture_time` is zero: the caller
-    /// knows the source's clock, or does not).
+    /// A unit came out of the demuxer at `at`: when the datagram holding
+    /// its last packet arrived (a PES with a length), or the one starting
+    /// the next PES (a video PES without one). `capture_time` is zero: the
+    /// caller knows the source's clock, or does not.
     Unit {
         /// Arrival time of the datagram that completed it.
         at: Duration,
