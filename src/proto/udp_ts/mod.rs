@@ -190,6 +190,13 @@ fn install(
     // The source starts with the run, whenever the clients join: live.
     let source_start = Duration::ZERO;
     let datagrams_sent = rec.counter("datagrams_sent")?;
+    // Every name is checked now, when the session is created.
+    QoeTally::check(&rec)?;
+    if feed.decode_check {
+        rec.counter("decode_errors")?;
+        rec.gauge("psnr_mean")?;
+        rec.gauge("psnr_p5")?;
+    }
     let (clients, start, server, srv_rec) = (
         spec.clients.clone(),
         spec.start,

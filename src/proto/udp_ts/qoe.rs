@@ -37,6 +37,32 @@ impl<'a> QoeTally<'a> {
         }
     }
 
+    /// Makes every handle the tally records into, so that a name missing
+    /// from `rec`'s table fails when the session is created, not after the
+    /// run. (Counters made here report 0 until something is added.)
+    pub fn check(rec: &Recorder) -> Result<(), RecorderError> {
+        for name in [
+            "stalls",
+            "frames_presented",
+            "frames_late",
+            "frames_lost",
+            "frames_undecodable",
+            "frames_before_start",
+            "datagrams_received",
+            "wire_bytes",
+            "cc_errors",
+            "damaged_pes",
+            "stream_errors",
+        ] {
+            rec.counter(name)?;
+        }
+        for name in ["startup", "stall_time", "stall_ratio", "media_bitrate"] {
+            rec.gauge(name)?;
+        }
+        rec.histogram("latency")?;
+        Ok(())
+    }
+
     /// Ends one client at `end` (its receiver and player are finished:
     /// what the demuxer held comes out, the open stall closes) and records
     /// what it measured. `start` is when the client started.
@@ -94,5 +120,24 @@ impl<'a> QoeTally<'a> {
                 .set(self.bitrate_sum / self.clients as f64);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::catalog::QOE_METRICS;
+    use crate::metrics::EventSink;
+
+    #[test]
+    fn every_name_it_records_is_in_the_udp_ts_table_and_a_missing_one_fails_early() {
+        let rec = Recorder::new("tv", &super::super::METRICS, EventSink::new());
+        QoeTally::check(&rec).unwrap();
+        // The shared QoE table alone lacks the transport's own counters.
+        let partial = Recorder::new("tv", QOE_METRICS, EventSink::new());
+        assert!(matches!(
+            QoeTally::check(&partial),
+            Err(RecorderError::UnknownMetric { .. })
+        ));
     }
 }
