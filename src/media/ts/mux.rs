@@ -97,6 +97,13 @@ pub struct TsMuxConfig {
     /// has a picture whole at its last packet instead of when the next
     /// picture starts, and a lost packet damages only the picture it held.
     pub video_pes_length: bool,
+    /// Carry the PCR on a PID of its own, in adaptation-only packets (by
+    /// default it rides on the video PID). Its packets have no payload, so
+    /// their continuity counter never moves and can never stand in for a
+    /// lost media packet's, which a PCR-only packet on the video PID can
+    /// (tools that check counters on adaptation-only packets then miss that
+    /// gap).
+    pub pcr_pid: Option<u16>,
 }
 
 impl Default for TsMuxConfig {
@@ -106,6 +113,7 @@ impl Default for TsMuxConfig {
             psi_interval: Duration::from_millis(100),
             pcr_interval: Duration::from_millis(20),
             video_pes_length: false,
+            pcr_pid: None,
         }
     }
 }
@@ -178,11 +186,28 @@ impl TsMuxer {
                 aac,
             });
         }
-        let pcr_pid = streams
-            .iter()
-            .find(|s| s.track.codec.is_video())
-            .or(streams.first())
-            .map_or(0x100, |s| s.pid);
+        let pcr_pid = match config.pcr_pid {
+            Some(pid)
+                if (0x20..0x1fff).contains(&pid)
+                    && pid != PMT_PID
+                    && streams.iter().all(|s| s.pid != pid) =>
+            {
+                pid
+            }
+            Some(pid) => {
+                return Err(TsMuxError::Config {
+                    track: 0,
+                    reason: format!(
+                    "PCR PID {pid:#x} is not free (use 0x20..=0x1ffe, no stream's, not the PMT's)"
+                ),
+                })
+            }
+            None => streams
+                .iter()
+                .find(|s| s.track.codec.is_video())
+                .or(streams.first())
+                .map_or(0x100, |s| s.pid),
+        };
         // The PMT goes out in one packet (pointer_field, then the section):
         // 5 bytes a stream after 16 of fixed fields and CRC.
         if pmt_of(&streams, pcr_pid).emit().len() + 1 > MAX_PAYLOAD {

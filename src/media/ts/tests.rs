@@ -820,3 +820,40 @@ fn a_new_pmt_version_replaces_the_stream_set() {
         "video stops at the new PMT: {video}"
     );
 }
+
+#[test]
+fn a_pcr_pid_of_its_own_carries_every_pcr_in_payloadless_packets() {
+    let config = TsMuxConfig {
+        pcr_pid: Some(0x1ff),
+        video_pes_length: true,
+        ..TsMuxConfig::default()
+    };
+    let input = units(2, 0);
+    let mut mux = TsMuxer::new(&tracks(), config).unwrap();
+    let packets: Vec<_> = input.iter().flat_map(|au| mux.mux(au).unwrap()).collect();
+    let parsed: Vec<_> = packets.iter().map(|p| parse_packet(p).unwrap()).collect();
+    let pcr = |p: &&super::packet::TsPacket| p.adaptation.as_ref().is_some_and(|a| a.pcr.is_some());
+    let on_own: Vec<_> = parsed.iter().filter(|p| p.pid == 0x1ff).collect();
+    assert!(
+        on_own.len() >= 20,
+        "a PCR at least every 100 ms: {}",
+        on_own.len()
+    );
+    assert!(on_own
+        .iter()
+        .all(|p| !p.has_payload && pcr(p) && p.cc == on_own[0].cc));
+    assert!(parsed.iter().filter(|p| p.pid != 0x1ff).all(|p| !pcr(&p)));
+    // The stream still demuxes whole, and the PCR PID is in the PMT.
+    let bytes: Vec<u8> = packets.iter().flat_map(|p| *p).collect();
+    let (_, got, errors) = demux_all(&bytes, 1316);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(got.len(), input.len());
+    // A PID a stream or the PMT uses cannot carry the PCR.
+    for pid in [0x100, PMT_PID, 0x10, 0x1fff] {
+        let config = TsMuxConfig {
+            pcr_pid: Some(pid),
+            ..TsMuxConfig::default()
+        };
+        assert!(TsMuxer::new(&tracks(), config).is_err(), "{pid:#x}");
+    }
+}

@@ -2,8 +2,9 @@
 //! (sender); datagrams in, tracks, access units and damage reports out
 //! (receiver). No socket, no clock: time is an argument.
 //!
-//! Sender: each unit is muxed with the TS muxer (PAT/PMT repeated, PCR,
-//! and the PES_packet_length of video PES that fit 16 bits, so a receiver
+//! Sender: each unit is muxed with the TS muxer (PAT/PMT repeated, PCR on
+//! a PID of its own, and the PES_packet_length of video PES that fit 16
+//! bits, so a receiver
 //! has each picture whole at its last packet rather than when the next one
 //! starts) and its packets are packed into datagrams of `packets` × 188 bytes
 //! (7 by default: 1316 bytes, what ffmpeg, VLC and IPTV gear send). A
@@ -24,6 +25,11 @@ use std::time::Duration;
 use crate::media::ts::packet::PACKET_SIZE;
 use crate::media::ts::{TsDemuxError, TsDemuxer, TsEvent, TsMuxConfig, TsMuxError, TsMuxer};
 use crate::media::{AccessUnit, Track};
+
+/// The PID the sender's PCR rides on: a PID of its own, so that no
+/// payload-less PCR packet shares a counter with media (see
+/// [`TsMuxConfig::pcr_pid`]).
+pub const PCR_PID: u16 = 0x1ff;
 
 /// TS packets per datagram by default (1316 bytes).
 pub const DEFAULT_PACKETS: usize = 7;
@@ -48,6 +54,7 @@ impl TsSender {
                 tracks,
                 TsMuxConfig {
                     video_pes_length: true,
+                    pcr_pid: Some(PCR_PID),
                     ..TsMuxConfig::default()
                 },
             )?,
