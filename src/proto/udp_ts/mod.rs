@@ -1,15 +1,16 @@
 //! `udp-ts`: MPEG-TS over UDP, the simplest live streaming transport. The
-//! server packs the live source as TS (PAT/PMT repeated, PCR) into
-//! datagrams of 7 × 188 bytes and pushes them to each client, as an IPTV
-//! head-end or `ffmpeg -f mpegts udp://…` does; each client demuxes,
-//! counts continuity-counter errors and damaged PES, and plays what
-//! arrives through the one player with a fixed target latency.
+//! server packs the live source as TS (PAT/PMT repeated, the PCR on a PID
+//! of its own, video PES with their length) into datagrams of 7 × 188
+//! bytes and pushes them to each client, as an IPTV head-end or `ffmpeg -f
+//! mpegts udp://…` does; each client demuxes, counts continuity-counter
+//! errors and damaged PES, and plays what arrives through the one player,
+//! its clock started by the first keyframe's arrival.
 //!
 //! Nothing is retransmitted: a lost datagram damages the unit it carried a
 //! part of (dropped whole, counted lost by the player) and every frame
 //! after it up to the next keyframe (undecodable). So frames lost +
-//! undecodable grow with loss, and latency stays at the target while the
-//! buffer covers the network's jitter.
+//! undecodable grow with loss, and glass-to-glass latency stays at the
+//! first frame's delay + the target while the buffer covers the jitter.
 //!
 //! The same [`driver`] runs on real sockets (`streamsim serve udp-ts`,
 //! `streamsim play udp://…`), and [`qoe`] is the one definition of what a
