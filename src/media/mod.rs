@@ -28,4 +28,6 @@ pub(crate) mod testkit;
 pub mod ts;
 mod types;
 
-pub use types::{rescale, ticks_to_duration, AccessUnit, Codec, CodecConfig, Source, Track};
+pub use types::{
+    rescale, ticks_to_duration, AccessUnit, CaptureClock, Codec, CodecConfig, Source, Track,
+};

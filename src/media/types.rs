@@ -135,6 +135,32 @@ pub fn ticks_to_duration(ticks: i64, timescale: u32) -> Duration {
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
+/// Maps presentation timestamps to capture times: what a measuring receiver
+/// knows of the source's clock (a file source computes its own capture
+/// times with it). Real receivers do not know it; the harness does, which
+/// is how glass-to-glass latency is measured exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptureClock {
+    /// When the source captured its first unit.
+    pub start: Duration,
+    /// The pts captured at `start`, as (ticks, timescale).
+    pub zero: (i64, u32),
+}
+
+impl CaptureClock {
+    /// The capture time of `pts` in a `timescale` clock (never before the
+    /// start; rounded down to the nanosecond).
+    pub fn capture_time(&self, pts: i64, timescale: u32) -> Duration {
+        let (zero, zero_scale) = (i128::from(self.zero.0), i128::from(self.zero.1.max(1)));
+        let scale = i128::from(timescale.max(1));
+        let num = (i128::from(pts) * zero_scale - zero * scale) * 1_000_000_000;
+        let nanos = num.div_euclid(scale * zero_scale).max(0);
+        self.start.saturating_add(Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,10 @@ pub async fn start_at<N: crate::net::Net>(net: &N, at: Duration) {
     net.sleep_until(at).await;
 }
 
+/// IPv4 + UDP header bytes in front of a datagram's payload: what a UDP
+/// protocol's payload must leave of the MTU (packets are not fragmented).
+pub const UDP_IP_HEADERS: usize = 28;
+
 /// Where a UDP stream that lasts the whole run stops sending: one second
 /// before the end in runs longer than two seconds, so that every datagram
 /// sent is received or lost by the end.

@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::media::ticks_to_duration;
-use crate::media::{AccessUnit, Source, Track};
+use crate::media::{AccessUnit, CaptureClock, Source, Track};
 use demux::demux;
 pub(crate) use ffmpeg::init as init_ffmpeg;
 
@@ -154,18 +154,15 @@ impl FileSource {
     /// start). A receiver that knows a unit's pts and timescale finds the
     /// time it was captured with it.
     pub fn capture_time_of(&self, pts: i64, timescale: u32) -> Duration {
-        let (zero, zero_scale) = (i128::from(self.zero.0), i128::from(self.zero.1.max(1)));
-        let scale = i128::from(timescale.max(1));
-        let num = (i128::from(pts) * zero_scale - zero * scale) * 1_000_000_000;
-        let nanos = num.div_euclid(scale * zero_scale).max(0);
-        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
-        self.start.saturating_add(Duration::from_nanos(nanos))
+        self.capture_clock().capture_time(pts, timescale)
     }
 
-    /// The zero of capture times: the earliest first pts of any track, as
-    /// (ticks, timescale).
-    pub fn capture_zero(&self) -> (i64, u32) {
-        self.zero
+    /// The mapping from pts to capture time of this source.
+    pub fn capture_clock(&self) -> CaptureClock {
+        CaptureClock {
+            start: self.start,
+            zero: self.zero,
+        }
     }
 
     /// How long one loop of the clip lasts.

@@ -33,18 +33,12 @@ pub(super) fn video_track() -> Track {
     }
 }
 
+/// The shared test AAC track (id 2, 48 kHz mono).
 pub(super) fn audio_track() -> Track {
-    Track {
-        id: 2,
-        codec: Codec::Aac,
-        timescale: 48_000,
-        config: CodecConfig::Aac {
-            asc: vec![0x11, 0x88],
-            sample_rate: 48_000,
-            channels: 1,
-        },
-        frame_rate: None,
-    }
+    crate::media::testkit::synthetic_tracks()
+        .into_iter()
+        .find(|t| t.codec == Codec::Aac)
+        .expect("the testkit has an AAC track")
 }
 
 /// Cadence in ticks at `fps`.

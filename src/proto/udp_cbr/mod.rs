@@ -52,9 +52,6 @@ pub static PROTOCOL: Protocol = Protocol {
 /// Default datagram payload: seven MPEG-TS packets.
 pub const DEFAULT_PAYLOAD: u64 = 1316;
 
-/// IPv4 + UDP header bytes in front of a datagram's payload.
-const UDP_HEADERS: usize = 28;
-
 /// The most datagrams per second a session may send: 10 Gbit/s of
 /// full-sized datagrams, and a bound on the simulation's work per second.
 pub const MAX_DATAGRAMS_PER_SECOND: f64 = 1_000_000.0;
@@ -129,7 +126,7 @@ fn payload_of(options: &Options) -> usize {
 
 fn check(options: &Options, cx: &CheckContext) -> Result<(), Vec<OptionError>> {
     let payload = payload_of(options);
-    let fits = cx.mtu.saturating_sub(UDP_HEADERS);
+    let fits = cx.mtu.saturating_sub(super::UDP_IP_HEADERS);
     if !(16..=65507).contains(&payload) {
         return Err(vec![OptionError::at(
             "payload",

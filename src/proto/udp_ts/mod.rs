@@ -118,9 +118,6 @@ const OWN: &[MetricDef] = &[
 /// transport's own.
 pub const METRICS: [MetricDef; QOE_METRICS.len() + OWN.len()] = join(QOE_METRICS, OWN);
 
-/// IPv4 + UDP header bytes in front of a datagram's payload.
-const UDP_HEADERS: usize = 28;
-
 fn packets_of(options: &Options) -> usize {
     options.size("datagram").map_or(7, |d| {
         usize::try_from(d).unwrap_or(usize::MAX) / PACKET_SIZE
@@ -130,7 +127,7 @@ fn packets_of(options: &Options) -> usize {
 fn check(options: &Options, cx: &CheckContext) -> Result<(), Vec<OptionError>> {
     let mut errors = Vec::new();
     if let Some(size) = options.size("datagram") {
-        let fits = cx.mtu.saturating_sub(UDP_HEADERS) as u64;
+        let fits = cx.mtu.saturating_sub(super::UDP_IP_HEADERS) as u64;
         if size == 0 || size % PACKET_SIZE as u64 != 0 {
             errors.push(OptionError::at(
                 "datagram",
@@ -378,14 +375,7 @@ impl TsEnd {
         if !self.feed.decode_check {
             return Ok(());
         }
-        let Some(track) = self
-            .feed
-            .source(Duration::ZERO)
-            .tracks()
-            .iter()
-            .find(|t| t.codec.is_video())
-            .cloned()
-        else {
+        let Some(track) = self.feed.tracks().into_iter().find(|t| t.codec.is_video()) else {
             return Ok(());
         };
         // The demuxer numbers tracks in PMT order; the check wants the
