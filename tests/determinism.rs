@@ -69,7 +69,10 @@ fn counters(report: &RunReport) -> String {
 fn assert_series_populated(report: &RunReport, link: &str) {
     let stats = report.link(link).expect("the link exists");
     let bins = &stats.delivered_bytes_bins;
-    assert!(bins.len() >= 40, "{link}: bins cover the run: {bins:?}");
+    // Bins end at the last delivery: at least 3 s of the 8 s run (a
+    // Gilbert-Elliott burst can swallow several backed-off retransmissions
+    // in a row and end the transfer early).
+    assert!(bins.len() >= 30, "{link}: bins cover the run: {bins:?}");
     assert_eq!(bins.iter().sum::<u64>(), stats.delivered_bytes);
     assert!(
         stats.queue_bytes_bins.iter().any(|&b| b > 0),

@@ -13,7 +13,8 @@ use streamsim::net::link::{
     Chance, Delay, Distribution, LinkChange, LinkConfig, LossModel, Outage, QueueLimits, Rate,
     Reorder, ScheduledChange, Trace,
 };
-use streamsim::net::{Congestion, TcpConfig};
+use streamsim::net::tcp::CongestionKind;
+use streamsim::net::{HostTcp, TcpProfile};
 use streamsim::proto::{OptionValue, Options};
 use streamsim::scenario::{
     load, parse_str, Comparison, Diagnostics, Expectation, MediaSpec, Scenario, SessionSpec,
@@ -132,7 +133,7 @@ fn unknown_loss_table_key_with_suggestion() {
 fn unknown_key_without_a_close_one_lists_the_keys() {
     rejects(
         "name = \"t\"\nduration = \"30s\"\n[tcp]\nwindow = \"1MiB\"\n",
-        "t.toml:4:1: unknown key `window` in [tcp]; expected one of: congestion, buffer, rx_buffer, tx_buffer, ack_delay, nagle
+        "t.toml:4:1: unknown key `window` in [tcp]; expected one of: profile, congestion, buffer, rx_buffer, tx_buffer, ack_delay, nagle, hystart, prr, timestamps, sack, rack, min_rto, max_rto, initial_window, ack_every, time_wait, mss
    4 | window = \"1MiB\"
      | ^^^^^^
 
@@ -786,14 +787,7 @@ fn the_minimal_scenario_takes_the_defaults() {
         (s.seed, s.duration, s.tick, s.mtu),
         (1, secs(10), ms(1), 1500)
     );
-    assert_eq!(
-        s.tcp,
-        TcpConfig {
-            rx_buffer: 0,
-            tx_buffer: 0,
-            ..TcpConfig::default()
-        }
-    );
+    assert_eq!(s.tcp, HostTcp::profile(TcpProfile::Linux));
     assert_eq!(s.hosts, ["server", "client"]);
     assert_eq!(s.links.len(), 1);
     let link = &s.links[0];
@@ -909,11 +903,23 @@ tick = "2ms"
 hosts = ["origin", "edge", "viewer"]
 
 [tcp]
+profile = "ns3"
 congestion = "reno"
 buffer = "4MiB"
 tx_buffer = "1MiB"
 ack_delay = "off"
 nagle = true
+hystart = true
+sack = true
+rack = false
+prr = false
+timestamps = false
+min_rto = "300ms"
+max_rto = "30s"
+initial_window = 4
+ack_every = 1
+mss = 1300
+time_wait = "2s"
 
 [network]
 mtu = 1400
@@ -1012,17 +1018,15 @@ fn the_full_scenario_parses_into_exactly_this() {
         (s.seed, s.duration, s.tick, s.mtu),
         (42, secs(60), ms(2), 1400)
     );
-    assert_eq!(
-        s.tcp,
-        TcpConfig {
-            congestion: Congestion::Reno,
-            rx_buffer: 4 << 20,
-            tx_buffer: 1 << 20,
-            ack_delay: None,
-            nagle: true,
-            ..TcpConfig::default()
-        }
-    );
+    let mut tcp = HostTcp::profile(TcpProfile::Ns3);
+    let c = &mut tcp.conn;
+    c.congestion = CongestionKind::Reno;
+    (c.recv_buffer, c.send_buffer) = (4 << 20, 1 << 20);
+    (c.ack_delay, c.nagle, c.hystart, c.sack, c.rack) = (None, true, true, true, false);
+    (c.prr, c.timestamps) = (false, false);
+    (c.min_rto, c.max_rto) = (ms(300), secs(30));
+    (c.initial_window, c.ack_every, c.mss, c.time_wait) = (4, 1, 1300, secs(2));
+    assert_eq!(s.tcp, tcp);
     assert_eq!(s.hosts, ["origin", "edge", "viewer"]);
     assert_eq!(
         s.referenced_files,
@@ -1278,7 +1282,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::AtLeast,
                 1.2e6,
                 ">= 1.2mbit",
-                "t.toml:95:1"
+                "t.toml:107:1"
             ),
             e(
                 "session.cbr.loss_rate",
@@ -1286,7 +1290,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::AtMost,
                 0.01,
                 "<= 1%",
-                "t.toml:96:1"
+                "t.toml:108:1"
             ),
             e(
                 "link.backbone.down.delay_p99",
@@ -1294,7 +1298,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::AtLeast,
                 0.02,
                 ">= 20ms",
-                "t.toml:97:1"
+                "t.toml:109:1"
             ),
             e(
                 "link.backbone.down.delay_p99",
@@ -1302,7 +1306,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::Below,
                 0.2,
                 "< 200ms",
-                "t.toml:97:1"
+                "t.toml:109:1"
             ),
             e(
                 "link.edge-viewer.up.dropped",
@@ -1310,7 +1314,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::Equal,
                 0.0,
                 "== 0",
-                "t.toml:98:1"
+                "t.toml:110:1"
             ),
             e(
                 "session.tcp-bulk-2.bytes",
@@ -1318,7 +1322,7 @@ fn full_expectations(s: &Scenario) {
                 Comparison::Above,
                 1e6,
                 "> 1MB",
-                "t.toml:100:1"
+                "t.toml:112:1"
             ),
         ]
     );

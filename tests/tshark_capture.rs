@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use streamsim::net::pcap::CaptureFormat;
-use streamsim::net::TcpConfig;
+use streamsim::net::HostTcp;
 use streamsim::sim::SimConfig;
 use streamsim::workload::{ns3_tcp, run_bulk, run_cbr, BulkSpec, CbrSpec, BULK_PORT};
 
@@ -54,7 +54,7 @@ fn tshark_counts_the_retransmissions_we_count() {
         (
             "cubic-bursty.pcapng",
             CaptureFormat::PcapNg,
-            TcpConfig::default(),
+            HostTcp::default(),
             "delay 25ms loss gemodel 0.5% 25% rate 10mbit limit 42",
             30,
         ),

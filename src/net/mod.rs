@@ -6,10 +6,11 @@
 //! * [`nic`]: a host's interface, egress through link models, ingress held
 //!   until each packet's delivery time, with a log of drops and
 //!   retransmissions;
-//! * [`stack`]: smoltcp (TCP with Cubic/Reno, UDP, IPv4) driven by simulated
-//!   time, and the driver task that moves frames over turmoil;
 //! * [`tcp`]: our own sans-IO TCP (SACK, RACK-TLP, PRR, Reno/NewReno/CUBIC,
-//!   Linux-like and ns-3 profiles), not yet behind the stack;
+//!   Linux-like and ns-3 profiles);
+//! * [`stack`]: a host's stack driven by simulated time (our TCP through its
+//!   connection table, smoltcp's UDP and IPv4, and smoltcp's TCP under the
+//!   `smoltcp` profile), and the driver task that moves frames over turmoil;
 //! * [`pcap`] and [`flows`]: what a NIC captures and counts;
 //! * [`clock`]: a simulated host's clock (simulated time with sub-millisecond
 //!   precision over tokio's paused 1 ms timers);
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod clock;
 pub mod flows;
+mod host_tcp;
 pub mod link;
 pub mod nic;
 pub mod pcap;
@@ -29,6 +31,8 @@ pub mod tcp;
 mod tokio_net;
 
 pub use api::{Net, NetListener, NetStream, NetUdp};
+pub use host_tcp::TableCounters;
 pub use sim_net::{SimListener, SimNet, SimTcpStream, SimUdp};
-pub use stack::{Congestion, Stack, TcpConfig};
+pub use stack::{HostTcp, Stack};
+pub use tcp::TcpProfile;
 pub use tokio_net::{TokioListener, TokioNet, TokioStream, TokioUdp};

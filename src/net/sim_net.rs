@@ -1,14 +1,19 @@
-//! [`Net`] over a simulated host's smoltcp stack.
+//! [`Net`] over a simulated host's stack.
 //!
 //! Each stream, listener or UDP socket is a handle into the host's
-//! [`Stack`]. Reads and writes copy between the caller and smoltcp's socket
-//! buffers, register smoltcp's wakers when they must wait, and kick the stack's
-//! driver so it polls smoltcp (sending data, ACKs, window updates) at once.
+//! [`Stack`]: a connection of our TCP's table, or (under the `smoltcp`
+//! profile, and for UDP) a smoltcp socket. Reads and writes copy between the
+//! caller and the socket buffers, register a waker when they must wait, and
+//! kick the stack's driver so it runs the stack (sending data, ACKs, window
+//! updates) at once.
 //!
-//! Listen backlog: a listener keeps `backlog` smoltcp sockets listening; each
-//! accepted connection is replaced by a fresh listening socket. A SYN that
-//! finds no listening socket is answered with RST (`ConnectionRefused`),
-//! where Linux would drop it and let the client retry.
+//! Listen backlog: with our TCP, up to `backlog` connections (half-open or
+//! waiting for `accept`) queue on a listener, and a SYN beyond that is
+//! dropped, as Linux does (the client's SYN retransmission tries again).
+//! With smoltcp, a listener keeps `backlog` sockets listening, each accepted
+//! connection is replaced by a fresh one, and a SYN that finds none is
+//! answered with RST (`ConnectionRefused`). A SYN to a port nobody listens
+//! on is answered with RST under both.
 //!
 //! Dropping a stream closes it gracefully (FIN) and leaves the socket to the
 //! stack until the connection is closed; dropping a UDP socket leaves it until
@@ -35,6 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::api::{Net, NetListener, NetStream, NetUdp};
 use super::clock::HostClock;
+use super::host_tcp::ConnId;
 use super::sockets::Proto;
 use super::stack::{tcp_socket, Stack};
 
@@ -70,6 +76,47 @@ impl SimNet {
     pub fn addr(&self) -> Ipv4Addr {
         self.stack.borrow().addr()
     }
+
+    fn stream(&self, conn: Conn, port: Option<u16>) -> SimTcpStream {
+        SimTcpStream {
+            stack: self.stack.clone(),
+            clock: self.clock.clone(),
+            conn,
+            port,
+            write_closed: false,
+            fin_seen: false,
+            detached: false,
+        }
+    }
+
+    /// `connect` on our TCP.
+    async fn connect_own(&self, addr: SocketAddr) -> io::Result<SimTcpStream> {
+        let SocketAddr::V4(remote) = addr else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the simulated network is IPv4-only",
+            ));
+        };
+        let id = {
+            let mut st = self.stack.borrow_mut();
+            let port = st.sockets.claim(Proto::Tcp, 0)?;
+            let now = self.clock.now();
+            let id = st.own_table().connect(now, port, remote);
+            st.kick();
+            id
+        };
+        // The stream owns the connection (and its port) from here.
+        let stream = self.stream(Conn::Own(id), None);
+        poll_fn(|cx| self.stack.borrow_mut().own_table().poll_connect(id, cx)).await?;
+        Ok(stream)
+    }
+}
+
+/// A stream's connection: in our TCP's table or a smoltcp socket.
+#[derive(Clone, Copy, Debug)]
+enum Conn {
+    Own(ConnId),
+    Smol(SocketHandle),
 }
 
 impl Net for SimNet {
@@ -100,15 +147,21 @@ impl Net for SimNet {
 
     async fn connect(&self, addr: SocketAddr) -> io::Result<SimTcpStream> {
         let remote = to_endpoint(addr)?;
-        let started = self.clock.now();
-        let (handle, port) = {
-            let mut st = self.stack.borrow_mut();
+        {
+            let st = self.stack.borrow();
             if addr.ip().is_loopback() || addr.ip() == IpAddr::V4(st.addr()) {
                 return Err(io::Error::new(
                     io::ErrorKind::Unsupported,
                     "the simulated network has no loopback: connect to another host",
                 ));
             }
+        }
+        if self.stack.borrow().own.is_some() {
+            return self.connect_own(addr).await;
+        }
+        let started = self.clock.now();
+        let (handle, port) = {
+            let mut st = self.stack.borrow_mut();
             let mut socket = st.new_tcp_socket();
             let timeout = st.tcp.connect_timeout;
             socket.set_timeout(Some(smoltcp::time::Duration::from_micros(
@@ -126,7 +179,7 @@ impl Net for SimNet {
         };
         // From here the stream owns the socket and its port: an error or a
         // cancelled connect drops it, which hands both back to the stack.
-        let stream = SimTcpStream::new(self.stack.clone(), handle, Some(port));
+        let stream = self.stream(Conn::Smol(handle), Some(port));
         poll_fn(|cx| {
             let mut st = self.stack.borrow_mut();
             let socket = st.sockets.set.get_mut::<tcp::Socket>(handle);
@@ -158,6 +211,16 @@ impl Net for SimNet {
         let mut st = self.stack.borrow_mut();
         check_local(&st, addr.ip())?;
         let port = st.sockets.claim(Proto::Tcp, addr.port())?;
+        let local = SocketAddr::new(IpAddr::V4(st.addr()), port);
+        if let Some(own) = &mut st.own {
+            own.listen(port, backlog);
+            st.kick();
+            return Ok(SimListener {
+                net: self.clone(),
+                port,
+                local,
+            });
+        }
         let endpoint = listen_endpoint(addr.ip(), port);
         let mut slots = Vec::with_capacity(backlog.max(1));
         for _ in 0..backlog.max(1) {
@@ -174,9 +237,8 @@ impl Net for SimNet {
         }
         st.sockets.add_listener(port, endpoint, slots);
         st.kick();
-        let local = SocketAddr::new(IpAddr::V4(st.addr()), port);
         Ok(SimListener {
-            stack: self.stack.clone(),
+            net: self.clone(),
             port,
             local,
         })
@@ -259,7 +321,7 @@ fn from_endpoint(endpoint: IpEndpoint) -> SocketAddr {
 /// A listening TCP socket on a simulated host.
 #[derive(Debug)]
 pub struct SimListener {
-    stack: Rc<RefCell<Stack>>,
+    net: SimNet,
     port: u16,
     local: SocketAddr,
 }
@@ -268,8 +330,20 @@ impl NetListener for SimListener {
     type Stream = SimTcpStream;
 
     async fn accept(&self) -> io::Result<(SimTcpStream, SocketAddr)> {
+        if self.net.stack.borrow().own.is_some() {
+            let (id, peer) = poll_fn(|cx| {
+                let mut st = self.net.stack.borrow_mut();
+                let ready = st.own_table().poll_accept(self.port, cx);
+                if ready.is_ready() {
+                    st.kick();
+                }
+                ready
+            })
+            .await?;
+            return Ok((self.net.stream(Conn::Own(id), None), peer));
+        }
         poll_fn(|cx| {
-            let mut st = self.stack.borrow_mut();
+            let mut st = self.net.stack.borrow_mut();
             let st = &mut *st;
             let fresh = || tcp_socket(&st.tcp);
             let Some(handle) = st.sockets.take_ready(self.port, fresh)? else {
@@ -284,7 +358,7 @@ impl NetListener for SimListener {
                 .remote_endpoint()
                 .map(from_endpoint);
             // The stream owns the socket even if the peer vanished already.
-            let stream = SimTcpStream::new(self.stack.clone(), handle, None);
+            let stream = self.net.stream(Conn::Smol(handle), None);
             Poll::Ready(match peer {
                 Some(peer) => Ok((stream, peer)),
                 None => Err(io::Error::new(
@@ -303,13 +377,18 @@ impl NetListener for SimListener {
 
 impl Drop for SimListener {
     fn drop(&mut self) {
-        let borrowed = self.stack.try_borrow_mut();
+        let borrowed = self.net.stack.try_borrow_mut();
         debug_assert!(
             borrowed.is_ok(),
             "a listener is dropped while its stack is borrowed"
         );
         if let Ok(mut st) = borrowed {
-            st.sockets.remove_listener(self.port);
+            if let Some(own) = &mut st.own {
+                own.unlisten(self.port);
+                st.sockets.release(Proto::Tcp, self.port);
+            } else {
+                st.sockets.remove_listener(self.port);
+            }
             st.kick();
         }
     }
@@ -319,8 +398,10 @@ impl Drop for SimListener {
 #[derive(Debug)]
 pub struct SimTcpStream {
     stack: Rc<RefCell<Stack>>,
-    handle: SocketHandle,
-    /// The ephemeral port this stream claimed (connected streams only).
+    clock: HostClock,
+    conn: Conn,
+    /// The ephemeral port this stream claimed (smoltcp's connected streams;
+    /// our TCP's table releases its own).
     port: Option<u16>,
     write_closed: bool,
     /// The peer's FIN was seen: a later `Closed` is a close, not a reset.
@@ -329,17 +410,6 @@ pub struct SimTcpStream {
 }
 
 impl SimTcpStream {
-    fn new(stack: Rc<RefCell<Stack>>, handle: SocketHandle, port: Option<u16>) -> SimTcpStream {
-        SimTcpStream {
-            stack,
-            handle,
-            port,
-            write_closed: false,
-            fin_seen: false,
-            detached: false,
-        }
-    }
-
     /// The error for an operation on a connection that is gone.
     fn gone(&self) -> io::Error {
         if self.fin_seen && self.write_closed {
@@ -349,11 +419,25 @@ impl SimTcpStream {
         }
     }
 
-    /// Hands the socket (and its port) back to the stack.
-    fn detach(&mut self, st: &mut Stack) {
-        st.sockets.orphan(self.handle, Proto::Tcp, self.port);
+    /// Hands a smoltcp socket (and its port) back to the stack.
+    fn detach(&mut self, st: &mut Stack, handle: SocketHandle) {
+        st.sockets.orphan(handle, Proto::Tcp, self.port);
         st.kick();
         self.detached = true;
+    }
+
+    fn addrs(&self) -> io::Result<(SocketAddr, SocketAddr)> {
+        let mut st = self.stack.borrow_mut();
+        match self.conn {
+            Conn::Own(id) => st.own_table().addrs(id),
+            Conn::Smol(handle) => {
+                let s = st.sockets.set.get::<tcp::Socket>(handle);
+                match (s.local_endpoint(), s.remote_endpoint()) {
+                    (Some(l), Some(r)) => Ok((from_endpoint(l), from_endpoint(r))),
+                    _ => Err(self.gone()),
+                }
+            }
+        }
     }
 }
 
@@ -367,26 +451,28 @@ fn after_peer_fin(state: tcp::State) -> bool {
 
 impl NetStream for SimTcpStream {
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        let st = self.stack.borrow();
-        let s = st.sockets.set.get::<tcp::Socket>(self.handle);
-        s.local_endpoint()
-            .map(from_endpoint)
-            .ok_or_else(|| self.gone())
+        self.addrs().map(|(local, _)| local)
     }
 
     fn peer_addr(&self) -> io::Result<SocketAddr> {
-        let st = self.stack.borrow();
-        let s = st.sockets.set.get::<tcp::Socket>(self.handle);
-        s.remote_endpoint()
-            .map(from_endpoint)
-            .ok_or_else(|| self.gone())
+        self.addrs().map(|(_, peer)| peer)
     }
 
     fn reset(mut self) {
         let stack = self.stack.clone();
         let mut st = stack.borrow_mut();
-        st.sockets.set.get_mut::<tcp::Socket>(self.handle).abort();
-        self.detach(&mut st);
+        match self.conn {
+            Conn::Own(id) => {
+                let now = self.clock.now();
+                st.own_table().abort(now, id);
+                st.kick();
+                self.detached = true;
+            }
+            Conn::Smol(handle) => {
+                st.sockets.set.get_mut::<tcp::Socket>(handle).abort();
+                self.detach(&mut st, handle);
+            }
+        }
     }
 }
 
@@ -398,7 +484,24 @@ impl AsyncRead for SimTcpStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let mut st = this.stack.borrow_mut();
-        let socket = st.sockets.set.get_mut::<tcp::Socket>(this.handle);
+        let handle = match this.conn {
+            Conn::Smol(handle) => handle,
+            Conn::Own(id) => {
+                return match st.own_table().poll_read(id, cx, buf.initialize_unfilled()) {
+                    Poll::Ready(Ok(n)) => {
+                        if n > 0 {
+                            // The read may open the window: let the stack
+                            // send an update.
+                            st.kick();
+                        }
+                        buf.advance(n);
+                        Poll::Ready(Ok(()))
+                    }
+                    other => other.map_ok(|_| ()),
+                };
+            }
+        };
+        let socket = st.sockets.set.get_mut::<tcp::Socket>(handle);
         let state = socket.state();
         this.fin_seen |= after_peer_fin(state);
         if socket.can_recv() {
@@ -435,7 +538,17 @@ impl AsyncWrite for SimTcpStream {
             )));
         }
         let mut st = this.stack.borrow_mut();
-        let socket = st.sockets.set.get_mut::<tcp::Socket>(this.handle);
+        let handle = match this.conn {
+            Conn::Smol(handle) => handle,
+            Conn::Own(id) => {
+                let written = st.own_table().poll_write(id, cx, buf);
+                if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+                    st.kick();
+                }
+                return written;
+            }
+        };
+        let socket = st.sockets.set.get_mut::<tcp::Socket>(handle);
         this.fin_seen |= after_peer_fin(socket.state());
         if !socket.may_send() {
             return Poll::Ready(Err(this.gone()));
@@ -464,7 +577,10 @@ impl AsyncWrite for SimTcpStream {
         let this = self.get_mut();
         if !this.write_closed {
             let mut st = this.stack.borrow_mut();
-            st.sockets.set.get_mut::<tcp::Socket>(this.handle).close();
+            match this.conn {
+                Conn::Own(id) => st.own_table().shutdown(id),
+                Conn::Smol(handle) => st.sockets.set.get_mut::<tcp::Socket>(handle).close(),
+            }
             st.kick();
             this.write_closed = true;
         }
@@ -484,11 +600,21 @@ impl Drop for SimTcpStream {
             "a stream is dropped while its stack is borrowed"
         );
         let Ok(mut st) = borrowed else { return };
-        let socket = st.sockets.set.get_mut::<tcp::Socket>(self.handle);
-        socket.close();
-        // A peer that never closes must not pin the socket forever.
-        socket.set_timeout(Some(smoltcp::time::Duration::from_secs(60)));
-        self.detach(&mut st);
+        match self.conn {
+            Conn::Own(id) => {
+                let now = self.clock.now();
+                st.own_table().release(now, id);
+                st.kick();
+                self.detached = true;
+            }
+            Conn::Smol(handle) => {
+                let socket = st.sockets.set.get_mut::<tcp::Socket>(handle);
+                socket.close();
+                // A peer that never closes must not pin the socket forever.
+                socket.set_timeout(Some(smoltcp::time::Duration::from_secs(60)));
+                self.detach(&mut st, handle);
+            }
+        }
     }
 }
 

@@ -1,13 +1,16 @@
-//! A simulated host's TCP/IP stack: smoltcp driven by simulated time.
+//! A simulated host's TCP/IP stack driven by simulated time: our TCP
+//! ([`super::tcp`], through [`super::host_tcp`]) and smoltcp's UDP and IPv4
+//! (and smoltcp's TCP under the `smoltcp` profile).
 //!
-//! One [`Stack`] per host holds the smoltcp interface, its sockets, an
-//! in-memory device and the host's [`Nic`]. Application code touches it only
+//! One [`Stack`] per host holds the smoltcp interface, its sockets, our
+//! TCP's connection table, an in-memory device and the host's [`Nic`]. Application code touches it only
 //! through [`crate::net::SimNet`]; the [`drive`] task runs the stack:
 //!
 //! 1. take frames that arrived from the wire and hold them in the NIC;
-//! 2. hand the packets that are due to smoltcp and poll it;
-//! 3. pass what smoltcp transmits through the NIC's link models to the wire;
-//! 4. sleep until the earliest of smoltcp's next timer, the next held packet,
+//! 2. hand the packets that are due to our TCP (TCP segments) or smoltcp
+//!    (the rest), and poll both;
+//! 3. pass what they transmit through the NIC's link models to the wire;
+//! 4. sleep until the earliest of their next timers, the next held packet,
 //!    a frame arriving, or an application touching a socket.
 //!
 //! Invariant: all stack state is behind one `RefCell` that no one holds across
@@ -29,49 +32,61 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 use tokio::sync::Notify;
 
 use super::clock::HostClock;
+use super::host_tcp::TcpTable;
 use super::nic::{Nic, NIC_PORT};
-use super::sockets::Sockets;
+use super::sockets::{Proto, Sockets};
+use super::tcp::{CongestionKind, TcpConfig as ConnConfig, TcpProfile};
 
-/// Which congestion controller TCP senders use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Congestion {
-    /// NewReno-style AIMD.
-    Reno,
-    /// CUBIC (RFC 8312), Linux's default.
-    #[default]
-    Cubic,
-    /// No congestion control: only the receive window limits the sender.
-    None,
-}
-
-/// Settings of every TCP socket a host opens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TcpConfig {
-    /// The congestion controller.
-    pub congestion: Congestion,
-    /// Receive buffer in bytes; it bounds the advertised window.
-    pub rx_buffer: usize,
-    /// Send buffer in bytes; it bounds the data in flight.
-    pub tx_buffer: usize,
-    /// Delayed-ACK timeout; an ACK still goes out at once for every second
-    /// full-sized segment. `None` acknowledges every segment.
-    pub ack_delay: Option<Duration>,
-    /// Nagle's algorithm (off by default: media senders want low latency).
-    pub nagle: bool,
+/// Settings of every TCP connection a host opens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostTcp {
+    /// The preset the settings started from; [`TcpProfile::Smoltcp`]
+    /// selects smoltcp's TCP instead of ours.
+    pub profile: TcpProfile,
+    /// Every knob of a connection. A `send_buffer` or `recv_buffer` of 0
+    /// means "derive from the path", an `mss` of 0 "derive from the MTU"
+    /// (MTU − 40, less 12 with timestamps): the simulation fills them in.
+    pub conn: ConnConfig,
     /// How long `connect` waits for the handshake.
     pub connect_timeout: Duration,
 }
 
-impl Default for TcpConfig {
-    fn default() -> TcpConfig {
-        TcpConfig {
-            congestion: Congestion::Cubic,
-            rx_buffer: 256 * 1024,
-            tx_buffer: 256 * 1024,
-            ack_delay: Some(Duration::from_millis(40)),
-            nagle: false,
+impl Default for HostTcp {
+    fn default() -> HostTcp {
+        HostTcp::profile(TcpProfile::default())
+    }
+}
+
+impl HostTcp {
+    /// The settings of a preset, with buffers and MSS left to derive.
+    pub fn profile(profile: TcpProfile) -> HostTcp {
+        HostTcp {
+            profile,
+            conn: ConnConfig {
+                mss: 0,
+                send_buffer: 0,
+                recv_buffer: 0,
+                ..profile.config()
+            },
             connect_timeout: Duration::from_secs(30),
         }
+    }
+
+    /// Fills in what is derived: buffers of `buffer` bytes where they are
+    /// 0, and the MSS from `mtu` where it is 0.
+    pub fn resolved(&self, mtu: usize, buffer: usize) -> HostTcp {
+        let mut tcp = self.clone();
+        if tcp.conn.send_buffer == 0 {
+            tcp.conn.send_buffer = buffer;
+        }
+        if tcp.conn.recv_buffer == 0 {
+            tcp.conn.recv_buffer = buffer;
+        }
+        if tcp.conn.mss == 0 {
+            let options = if tcp.conn.timestamps { 12 } else { 0 };
+            tcp.conn.mss = u16::try_from(mtu.saturating_sub(40 + options)).unwrap_or(u16::MAX);
+        }
+        tcp
     }
 }
 
@@ -89,7 +104,12 @@ pub struct Stack {
     pub(super) sockets: Sockets,
     device: QueueDevice,
     pub(super) nic: Nic,
-    pub(super) tcp: TcpConfig,
+    pub(super) tcp: HostTcp,
+    /// Our TCP's connections; `None` when the host runs smoltcp's.
+    pub(super) own: Option<TcpTable>,
+    /// Scratch: packets our TCP emits, ports it releases.
+    packets: Vec<Vec<u8>>,
+    released: Vec<u16>,
     pub(super) addr: Ipv4Addr,
     pub(super) mtu: usize,
     pub(super) notify: Rc<Notify>,
@@ -108,8 +128,10 @@ impl std::fmt::Debug for Stack {
 
 impl Stack {
     /// Creates the stack of a host with address `addr` (in a /16), an MTU in
-    /// bytes (the TCP MSS follows it: MTU − 40) and smoltcp's random seed.
-    pub fn new(addr: Ipv4Addr, mtu: usize, seed: u64, tcp: TcpConfig, nic: Nic) -> Stack {
+    /// bytes, TCP settings with nothing left to derive (see
+    /// [`HostTcp::resolved`]) and the seed of its random choices (initial
+    /// sequence numbers, smoltcp's ports).
+    pub fn new(addr: Ipv4Addr, mtu: usize, seed: u64, tcp: HostTcp, nic: Nic) -> Stack {
         let mut device = QueueDevice {
             rx: VecDeque::new(),
             tx: VecDeque::new(),
@@ -122,12 +144,17 @@ impl Stack {
             // Capacity is smoltcp's IFACE_MAX_ADDR_COUNT (≥ 2); one fits.
             let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(addr), 16));
         });
+        let own = (tcp.profile != TcpProfile::Smoltcp)
+            .then(|| TcpTable::new(addr, tcp.conn.clone(), tcp.connect_timeout, seed));
         Stack {
             iface,
             sockets: Sockets::new(),
             device,
             nic,
             tcp,
+            own,
+            packets: Vec::new(),
+            released: Vec::new(),
             addr,
             mtu,
             notify: Rc::new(Notify::new()),
@@ -150,15 +177,35 @@ impl Stack {
         self.addr
     }
 
+    /// Our TCP's table. Only streams of our TCP call this, and they exist
+    /// only on a stack that has one.
+    pub(super) fn own_table(&mut self) -> &mut TcpTable {
+        self.own
+            .as_mut()
+            .expect("a stream of our TCP lives on a stack with our TCP")
+    }
+
     /// Wakes the driver: an application changed a socket.
     pub(super) fn kick(&self) {
         self.kicks.set(self.kicks.get().wrapping_add(1));
         self.notify.notify_one();
     }
 
-    /// A new TCP socket with this host's settings.
+    /// A new smoltcp TCP socket with this host's settings.
     pub(super) fn new_tcp_socket(&self) -> tcp::Socket<'static> {
         tcp_socket(&self.tcp)
+    }
+
+    /// Counters of every connection our TCP had on this host: (local port,
+    /// remote, counters), in the order they were opened. Empty with smoltcp.
+    pub fn tcp_stats(&self) -> Vec<(u16, std::net::SocketAddrV4, super::tcp::TcpStats)> {
+        self.own.as_ref().map(TcpTable::stats).unwrap_or_default()
+    }
+
+    /// What our TCP counted outside any connection (malformed segments,
+    /// resets sent, SYNs dropped on a full backlog).
+    pub fn tcp_table_counters(&self) -> Option<&super::host_tcp::TableCounters> {
+        self.own.as_ref().map(TcpTable::counters)
     }
 
     /// One turn of the stack at `now`: deliver due packets, poll smoltcp,
@@ -166,7 +213,12 @@ impl Stack {
     /// wire and the time of the next turn, if any timer is pending.
     fn turn(&mut self, now: Duration, wire: &mut Vec<(Ipv4Addr, Vec<u8>)>) -> Option<Duration> {
         while let Some(packet) = self.nic.poll_ingress(now) {
-            self.device.rx.push_back(packet);
+            match &mut self.own {
+                Some(own) if TcpTable::is_tcp(&packet) => {
+                    own.handle_packet(now, &packet, &mut self.packets);
+                }
+                _ => self.device.rx.push_back(packet),
+            }
         }
         let smol_now = to_smol_instant(now);
         self.iface
@@ -174,34 +226,45 @@ impl Stack {
         while let Some(packet) = self.device.tx.pop_front() {
             self.nic.handle_egress(now, packet);
         }
+        let own_at = match &mut self.own {
+            Some(own) => own.poll(now, &mut self.packets, &mut self.released),
+            None => None,
+        };
+        for packet in self.packets.drain(..) {
+            self.nic.handle_egress(now, packet);
+        }
+        for port in self.released.drain(..) {
+            self.sockets.release(Proto::Tcp, port);
+        }
         wire.extend(self.nic.poll_outbox());
         self.sockets.maintain();
         let stack_at = self
             .iface
             .poll_at(smol_now, &self.sockets.set)
             .map(|t| Duration::from_micros(t.total_micros().max(0).unsigned_abs()));
-        let next = match (stack_at, self.nic.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [stack_at, own_at, self.nic.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         // smoltcp counts in microseconds: a timer due "now" is polled again a
         // microsecond later so that simulated time always moves forward.
         next.map(|t| t.max(now + Duration::from_micros(1)))
     }
 }
 
-/// A new TCP socket with the settings in `config`.
-pub(super) fn tcp_socket(config: &TcpConfig) -> tcp::Socket<'static> {
-    let rx = tcp::SocketBuffer::new(vec![0; config.rx_buffer]);
-    let tx = tcp::SocketBuffer::new(vec![0; config.tx_buffer]);
+/// A new smoltcp TCP socket with the settings in `config` that smoltcp
+/// has (see [`TcpProfile::Smoltcp`]).
+pub(super) fn tcp_socket(config: &HostTcp) -> tcp::Socket<'static> {
+    let conn = &config.conn;
+    let rx = tcp::SocketBuffer::new(vec![0; conn.recv_buffer]);
+    let tx = tcp::SocketBuffer::new(vec![0; conn.send_buffer]);
     let mut socket = tcp::Socket::new(rx, tx);
-    socket.set_congestion_control(match config.congestion {
-        Congestion::Reno => tcp::CongestionControl::Reno,
-        Congestion::Cubic => tcp::CongestionControl::Cubic,
-        Congestion::None => tcp::CongestionControl::None,
+    socket.set_congestion_control(match conn.congestion {
+        CongestionKind::Reno | CongestionKind::NewReno => tcp::CongestionControl::Reno,
+        CongestionKind::Cubic => tcp::CongestionControl::Cubic,
     });
-    socket.set_ack_delay(config.ack_delay.map(to_smol_duration));
-    socket.set_nagle_enabled(config.nagle);
+    socket.set_ack_delay(conn.ack_delay.map(to_smol_duration));
+    socket.set_nagle_enabled(conn.nagle);
     socket
 }
 

@@ -22,11 +22,9 @@
 //!   hosts start one tick in), `tick` (1ms; whole milliseconds, at most 1s).
 //! * `[topology]`: `clients = N` (at most 1000) or `hosts = [...]` with
 //!   `[[link]]` entries (`topology.rs`).
-//! * `[tcp]`: `congestion` (`cubic` or `reno`), `buffer` or
-//!   `rx_buffer`/`tx_buffer` (0 = derive from the path; the specific key
-//!   wins over `buffer`; at most 64MiB, and 2GiB for every connection's
-//!   buffers together), `ack_delay` (40ms, or `"off"`),
-//!   `nagle` (false).
+//! * `[tcp]`: `profile` (`linux`, `ns3` or `smoltcp`) and every knob of it
+//!   (`tcp.rs`); buffers at most 64MiB each and 2GiB for every
+//!   connection's buffers together.
 //! * `[network]`: `mtu` (1500, 576..=9000) and the link settings every link
 //!   starts from; `[network.down]`/`[network.up]` for one direction
 //!   (`layer.rs`). Layering and `[[schedule]]` are in `schedule.rs`.
@@ -67,6 +65,7 @@ mod model;
 mod reader;
 mod schedule;
 mod session;
+mod tcp;
 mod topology;
 pub mod units;
 
@@ -84,10 +83,10 @@ pub use layer::DEFAULT_RATE;
 pub use model::*;
 pub use units::{parse_bitrate, parse_bound, parse_duration, parse_ratio, parse_size, UnitError};
 
-use crate::net::{Congestion, TcpConfig};
+use crate::net::HostTcp;
 use diag::Span;
 use files::Files;
-use reader::{boolean, choice, duration, integer, size, string, At, Ctx, Table};
+use reader::{boolean, duration, integer, string, At, Ctx, Table};
 
 /// The longest run a scenario may ask for.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
@@ -176,7 +175,7 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
     let description = root.read(cx, "description", string);
     let seed = root.read(cx, "seed", |cx, it| integer(cx, it, 0, i64::MAX.into()));
     let (run, tick) = times(cx, &mut root);
-    let tcp = tcp(cx, &mut root);
+    let (mut tcp, mss) = tcp::read(cx, &mut root);
     let mut files = Files::default();
     let network = topology::network(cx, &mut root, &mut files);
     let topo = topology::topology(cx, &mut root, &mut files);
@@ -190,6 +189,7 @@ fn build(cx: &mut Ctx, table: &DeTable) -> Scenario {
     );
     let links = schedule::build(&network, &topo.links, &entries);
     let mtu = network.mtu.unwrap_or(1500);
+    tcp::check_mss(cx, &mut tcp, mss, mtu);
     let env = session::Context {
         topology: &topo,
         run,
@@ -325,64 +325,6 @@ fn session_tables(item: &reader::Item) -> usize {
     }
 }
 
-/// `[tcp]`.
-fn tcp(cx: &mut Ctx, root: &mut Table) -> TcpConfig {
-    let mut config = TcpConfig {
-        rx_buffer: 0,
-        tx_buffer: 0,
-        ..TcpConfig::default()
-    };
-    let Some(mut t) = root.get("tcp").and_then(|it| Table::of(cx, it, "in [tcp]")) else {
-        return config;
-    };
-    let congestion = t.read(cx, "congestion", |cx, it| {
-        choice(cx, it, "congestion control", &["cubic", "reno"])
-    });
-    if let Some(c) = congestion {
-        config.congestion = if c.value == "reno" {
-            Congestion::Reno
-        } else {
-            Congestion::Cubic
-        };
-    }
-    let buffer = |key| {
-        move |cx: &mut Ctx, it: reader::Item| -> Option<usize> {
-            let bytes = size(cx, it)?;
-            if bytes > MAX_TCP_BUFFER {
-                cx.error(
-                    it.span,
-                    format!(
-                        "`{key}` is larger than the 64MiB accepted (the bandwidth-delay product of 10 Gbit/s over a 50 ms round trip); every buffer is allocated in full"
-                    ),
-                );
-                return None;
-            }
-            usize::try_from(bytes).ok()
-        }
-    };
-    if let Some(b) = t.read(cx, "buffer", buffer("buffer")) {
-        (config.rx_buffer, config.tx_buffer) = (b.value, b.value);
-    }
-    if let Some(b) = t.read(cx, "rx_buffer", buffer("rx_buffer")) {
-        config.rx_buffer = b.value;
-    }
-    if let Some(b) = t.read(cx, "tx_buffer", buffer("tx_buffer")) {
-        config.tx_buffer = b.value;
-    }
-    let ack_delay = t.read(cx, "ack_delay", |cx, it| match it.value {
-        toml::de::DeValue::String(s) if s.as_ref() == "off" => Some(None),
-        _ => duration(cx, it).map(Some),
-    });
-    if let Some(a) = ack_delay {
-        config.ack_delay = a.value;
-    }
-    if let Some(n) = t.read(cx, "nagle", boolean) {
-        config.nagle = n.value;
-    }
-    t.finish(cx);
-    config
-}
-
 /// Checks that the TCP buffers of every connection fit in
 /// [`MAX_TCP_MEMORY`]: each client of a TCP protocol is one connection with a
 /// receive and a send buffer at both ends, each as set in `[tcp]` or as
@@ -390,7 +332,7 @@ fn tcp(cx: &mut Ctx, root: &mut Table) -> TcpConfig {
 fn tcp_memory(
     cx: &mut Ctx,
     span: diag::Span,
-    tcp: &TcpConfig,
+    tcp: &HostTcp,
     hosts: &[String],
     links: &[ScenarioLink],
     sessions: &[SessionSpec],
@@ -424,7 +366,7 @@ fn tcp_memory(
         .max()
         .unwrap_or(0);
     let buffer = |b: usize| if b == 0 { largest_default } else { b as u64 };
-    let per_end = buffer(tcp.rx_buffer) + buffer(tcp.tx_buffer);
+    let per_end = buffer(tcp.conn.recv_buffer) + buffer(tcp.conn.send_buffer);
     let total = connections.saturating_mul(2 * per_end);
     if total > MAX_TCP_MEMORY {
         let mib = |b: u64| b >> 20;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::metrics::Unit;
 use crate::net::link::LinkConfig;
-use crate::net::TcpConfig;
+use crate::net::HostTcp;
 
 /// A validated scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +25,7 @@ pub struct Scenario {
     pub mtu: usize,
     /// `[tcp]`: settings of every host's TCP; buffers of 0 mean "derive
     /// from the path".
-    pub tcp: TcpConfig,
+    pub tcp: HostTcp,
     /// Host names, in declaration order (default `server`, `client`).
     pub hosts: Vec<String>,
     /// Links, in declaration order.

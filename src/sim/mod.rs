@@ -37,7 +37,7 @@ use crate::net::clock::HostClock;
 use crate::net::link::LinkModel;
 use crate::net::nic::{Egress, Nic};
 use crate::net::pcap::{CaptureFormat, CaptureTap};
-use crate::net::{stack, SimNet, Stack, TcpConfig};
+use crate::net::{stack, HostTcp, SimNet, Stack};
 use seed::derive_seed;
 
 /// 2026-01-01T00:00:00Z: the wall-clock time simulated time 0 maps to, in
@@ -88,11 +88,11 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Wall-clock time of simulated time 0 (since the UNIX epoch).
     pub epoch: Duration,
-    /// MTU of every interface in bytes; TCP's MSS is MTU − 40.
+    /// MTU of every interface in bytes; TCP's MSS follows it unless set.
     pub mtu: usize,
     /// TCP settings. Buffers of 0 mean "derive from the path" (see
     /// [`default_tcp_buffer`]).
-    pub tcp: TcpConfig,
+    pub tcp: HostTcp,
     /// Capture every interface in this format.
     pub capture: Option<CaptureFormat>,
     /// In pcapng captures, mark packets the link dropped with their cause.
@@ -111,11 +111,7 @@ impl Default for SimConfig {
             tick: Duration::from_millis(1),
             epoch: DEFAULT_EPOCH,
             mtu: 1500,
-            tcp: TcpConfig {
-                rx_buffer: 0,
-                tx_buffer: 0,
-                ..TcpConfig::default()
-            },
+            tcp: HostTcp::default(),
             capture: None,
             capture_drops: false,
             capture_files: BTreeMap::new(),
@@ -356,14 +352,8 @@ fn build_stack(
         None => None,
     };
     let nic = Nic::new(links, capture, config.capture_drops);
-    let mut tcp = config.tcp.clone();
     let buffer = default_tcp_buffer(topology.max_bdp_bytes(name));
-    if tcp.rx_buffer == 0 {
-        tcp.rx_buffer = buffer;
-    }
-    if tcp.tx_buffer == 0 {
-        tcp.tx_buffer = buffer;
-    }
+    let tcp = config.tcp.resolved(config.mtu, buffer);
     let seed = derive_seed(config.seed, &format!("stack:{name}"));
     Ok(Stack::new(addrs[name], config.mtu, seed, tcp, nic))
 }

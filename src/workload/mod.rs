@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 
 use crate::net::flows::TcpFlowStats;
 use crate::net::link::{LinkConfig, LinkStats};
-use crate::net::TcpConfig;
+use crate::net::{HostTcp, TcpProfile};
 use crate::proto::{OptionValue, Options, SessionSpec};
 use crate::runner::{run_scenario, RunOptions, RunOutput};
 use crate::scenario::{Scenario, ScenarioLink};
@@ -93,17 +93,14 @@ impl CbrResult {
     }
 }
 
-/// The TCP settings of the ns-3 comparison: NewReno-like (smoltcp Reno),
-/// 4 MiB buffers, delayed ACK for every second segment (200 ms timeout).
-pub fn ns3_tcp() -> TcpConfig {
-    TcpConfig {
-        congestion: crate::net::Congestion::Reno,
-        rx_buffer: 4 << 20,
-        tx_buffer: 4 << 20,
-        ack_delay: Some(Duration::from_millis(200)),
-        nagle: true,
-        ..TcpConfig::default()
-    }
+/// The TCP settings of the ns-3 comparison: the `ns3` profile (NewReno,
+/// SACK recovery with PRR, 1 s minimum RTO, a delayed ACK for every second
+/// segment with a 200 ms timer) with the reference's 4 MiB buffers.
+pub fn ns3_tcp() -> HostTcp {
+    let mut tcp = HostTcp::profile(TcpProfile::Ns3);
+    tcp.conn.send_buffer = 4 << 20;
+    tcp.conn.recv_buffer = 4 << 20;
+    tcp
 }
 
 /// A server–client scenario of one session, in code.

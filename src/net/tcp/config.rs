@@ -34,21 +34,38 @@ pub enum RtoFormula {
 }
 
 /// A named preset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TcpProfile {
     /// Like a Linux server (the default).
     #[default]
     Linux,
     /// Like the ns-3 reference program.
     Ns3,
+    /// Not this TCP but smoltcp's, kept for comparison. It honours only
+    /// `congestion` (Reno for Reno and NewReno), `ack_delay`, `nagle` and
+    /// the buffers; its MSS is the MTU − 40 and its minimum RTO 1 s.
+    Smoltcp,
 }
 
 impl TcpProfile {
+    /// Every profile, in the order the documentation lists them.
+    pub const ALL: [TcpProfile; 3] = [TcpProfile::Linux, TcpProfile::Ns3, TcpProfile::Smoltcp];
+
     /// The settings of this preset.
     pub fn config(self) -> TcpConfig {
         match self {
             TcpProfile::Linux => TcpConfig::linux(),
             TcpProfile::Ns3 => TcpConfig::ns3(),
+            TcpProfile::Smoltcp => TcpConfig::smoltcp(),
+        }
+    }
+
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpProfile::Linux => "linux",
+            TcpProfile::Ns3 => "ns3",
+            TcpProfile::Smoltcp => "smoltcp",
         }
     }
 }
@@ -168,6 +185,21 @@ impl TcpConfig {
             ssthresh_from_pipe: true,
             ack_delay: Some(Duration::from_millis(200)),
             quick_acks: 0,
+            ..TcpConfig::linux()
+        }
+    }
+
+    /// The settings smoltcp's stack honours, as it ran before this TCP:
+    /// CUBIC, 40 ms delayed ACKs, Nagle off (the rest is not used).
+    pub fn smoltcp() -> TcpConfig {
+        TcpConfig {
+            mss: 1460,
+            min_rto: Duration::from_secs(1),
+            sack: false,
+            rack: false,
+            prr: false,
+            timestamps: false,
+            hystart: false,
             ..TcpConfig::linux()
         }
     }
