@@ -37,4 +37,7 @@ pub struct PlotData {
     /// Media buffered ahead of the playhead at each bin's end, per media
     /// session client, in milliseconds.
     pub buffer_ms: Vec<Series>,
+    /// Congestion window at each bin's end, per TCP connection a session
+    /// sends on, in KiB.
+    pub cwnd_kib: Vec<Series>,
 }

@@ -31,7 +31,9 @@ use smoltcp::wire::{IpProtocol, Ipv4Packet, Ipv4Repr};
 
 use super::tcp::seq::SeqNum;
 use super::tcp::wire::{TcpHeader, TcpRepr};
-use super::tcp::{reset_for, Connection, Event, Segment, State, TcpConfig, TcpError, TcpStats};
+use super::tcp::{
+    reset_for, Connection, Event, Sample, Segment, State, TcpConfig, TcpError, TcpStats,
+};
 use crate::rng::SplitMix64;
 
 /// How long a dropped connection may stay open before it is reset.
@@ -104,6 +106,19 @@ struct Listening {
     waker: Option<Waker>,
 }
 
+/// One connection's record: its addresses, counters and congestion series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnReport {
+    /// This end's address and port.
+    pub local: SocketAddrV4,
+    /// The peer's.
+    pub remote: SocketAddrV4,
+    /// What the connection counted (its own decisions, not wire inference).
+    pub stats: TcpStats,
+    /// The sender's cwnd/ssthresh/RTT samples, bounded.
+    pub series: Vec<Sample>,
+}
+
 /// What the table counted that no connection did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableCounters {
@@ -129,8 +144,8 @@ pub(super) struct TcpTable {
     isn: SplitMix64,
     ip_ident: u16,
     counters: TableCounters,
-    /// Statistics of connections already removed, per (local port, remote).
-    finished: Vec<(u16, SocketAddrV4, TcpStats)>,
+    /// Records of connections already removed, oldest first.
+    finished: Vec<ConnReport>,
 }
 
 impl TcpTable {
@@ -160,16 +175,21 @@ impl TcpTable {
         &self.counters
     }
 
-    /// Statistics of every connection this host had, open or closed, in
-    /// the order they were created: (local port, remote, counters).
-    pub(super) fn stats(&self) -> Vec<(u16, SocketAddrV4, TcpStats)> {
+    /// Every connection this host had: those removed in the order they
+    /// were removed, then those still open in the order they were opened.
+    pub(super) fn connections(&self) -> Vec<ConnReport> {
         let mut all = self.finished.clone();
-        all.extend(
-            self.conns
-                .values()
-                .map(|e| (e.conn.ports().0, e.remote, *e.conn.stats())),
-        );
+        all.extend(self.conns.values().map(|e| self.report(e)));
         all
+    }
+
+    fn report(&self, e: &Entry) -> ConnReport {
+        ConnReport {
+            local: SocketAddrV4::new(self.addr, e.conn.ports().0),
+            remote: e.remote,
+            stats: *e.conn.stats(),
+            series: e.conn.series().to_vec(),
+        }
     }
 
     fn next_isn(&mut self) -> SeqNum {
@@ -401,8 +421,8 @@ impl TcpTable {
         if entry.owns_port {
             released.push(port);
         }
-        self.finished
-            .push((port, entry.remote, *entry.conn.stats()));
+        let report = self.report(&entry);
+        self.finished.push(report);
     }
 
     // ---- the application side ------------------------------------------

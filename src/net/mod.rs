@@ -31,7 +31,7 @@ pub mod tcp;
 mod tokio_net;
 
 pub use api::{Net, NetListener, NetStream, NetUdp};
-pub use host_tcp::TableCounters;
+pub use host_tcp::{ConnReport, TableCounters};
 pub use sim_net::{SimListener, SimNet, SimTcpStream, SimUdp};
 pub use stack::{HostTcp, Stack};
 pub use tcp::TcpProfile;

@@ -196,10 +196,13 @@ impl Stack {
         tcp_socket(&self.tcp)
     }
 
-    /// Counters of every connection our TCP had on this host: (local port,
-    /// remote, counters), in the order they were opened. Empty with smoltcp.
-    pub fn tcp_stats(&self) -> Vec<(u16, std::net::SocketAddrV4, super::tcp::TcpStats)> {
-        self.own.as_ref().map(TcpTable::stats).unwrap_or_default()
+    /// Every connection our TCP had on this host, with its counters and
+    /// series (see [`TcpTable::connections`]). Empty with smoltcp.
+    pub fn tcp_connections(&self) -> Vec<super::host_tcp::ConnReport> {
+        self.own
+            .as_ref()
+            .map(TcpTable::connections)
+            .unwrap_or_default()
     }
 
     /// What our TCP counted outside any connection (malformed segments,

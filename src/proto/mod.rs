@@ -188,6 +188,9 @@ pub struct SessionPlots {
     pub latency_ms: Vec<crate::metrics::Series>,
     /// Playout buffer level, ms.
     pub buffer_ms: Vec<crate::metrics::Series>,
+    /// Congestion window of each connection the session's server sends
+    /// on, KiB (its TCP's own samples; none under the `smoltcp` profile).
+    pub cwnd_kib: Vec<crate::metrics::Series>,
 }
 
 /// Why a session could not be installed.

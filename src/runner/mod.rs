@@ -153,6 +153,7 @@ pub fn run_scenario(
         let extra = session.plots();
         plots.latency_ms.extend(extra.latency_ms);
         plots.buffer_ms.extend(extra.buffer_ms);
+        plots.cwnd_kib.extend(extra.cwnd_kib);
     }
     let mut summary = Summary {
         schema_version: crate::metrics::SCHEMA_VERSION,

@@ -12,7 +12,7 @@ use super::SimError;
 use crate::net::flows::{FlowKey, TcpFlowStats, UdpFlowStats};
 use crate::net::link::LinkStats;
 use crate::net::nic::{NicCounters, NicEvent};
-use crate::net::Stack;
+use crate::net::{ConnReport, Stack, TableCounters};
 
 /// One direction of a link, seen from the host that sends on it.
 #[derive(Clone, Debug)]
@@ -38,6 +38,12 @@ pub struct HostReport {
     pub udp: Vec<(FlowKey, UdpFlowStats)>,
     /// The NIC's own counters.
     pub nic: NicCounters,
+    /// Every connection of this host's TCP, as the TCP itself counted it
+    /// (empty under the `smoltcp` profile).
+    pub connections: Vec<ConnReport>,
+    /// What this host's TCP counted outside its connections (`None` under
+    /// the `smoltcp` profile).
+    pub tcp_table: Option<TableCounters>,
     /// Drops on this host's links and TCP retransmissions it sent, oldest
     /// first.
     pub events: Vec<NicEvent>,
@@ -88,6 +94,8 @@ impl HostReport {
                 .map(|(k, s)| (*k, s.clone()))
                 .collect(),
             nic: nic.counters().clone(),
+            connections: stack.tcp_connections(),
+            tcp_table: stack.tcp_table_counters().cloned(),
             events: nic.events().to_vec(),
             events_dropped: nic.events_dropped(),
             capture: nic

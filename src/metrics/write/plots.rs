@@ -65,7 +65,9 @@ pub enum PlotError {
 /// `throughput.svg` (Mbit/s over seconds), `delay-cdf.svg` (fraction of
 /// packets over one-way delay in ms) and `queue.svg` (KiB over seconds),
 /// and when the run has media sessions `latency.svg` (glass-to-glass ms
-/// over seconds) and `buffer.svg` (playout buffer ms over seconds); one
+/// over seconds) and `buffer.svg` (playout buffer ms over seconds), and
+/// when a session reports TCP congestion windows `cwnd.svg` (KiB over
+/// seconds); one
 /// line per series, in `data`'s order. `title` (the scenario name) starts
 /// every caption.
 pub fn plots(data: &PlotData, title: &str) -> Result<Vec<(&'static str, String)>, PlotError> {
@@ -102,6 +104,15 @@ pub fn plots(data: &PlotData, title: &str) -> Result<Vec<(&'static str, String)>
             format!("{title}: playout buffer"),
             "buffered media (ms)",
             &data.buffer_ms,
+            1.0,
+        ));
+    }
+    if !data.cwnd_kib.is_empty() {
+        specs.push(time_plot(
+            "cwnd.svg",
+            format!("{title}: TCP congestion window"),
+            "congestion window (KiB)",
+            &data.cwnd_kib,
             1.0,
         ));
     }

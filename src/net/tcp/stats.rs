@@ -81,20 +81,35 @@ impl Series {
         }
     }
 
-    /// Offers a sample; keeps one in `stride`.
+    /// Offers a sample; keeps one in `stride`, and every sample whose
+    /// window is below the last one kept (a congestion event: a timeout or
+    /// a recovery), so the series never hides a collapse.
     pub fn record(&mut self, sample: Sample) {
         self.offered += 1;
-        if !(self.offered - 1).is_multiple_of(self.stride) {
+        let decrease = self.samples.last().is_some_and(|l| sample.cwnd < l.cwnd);
+        if !decrease && !(self.offered - 1).is_multiple_of(self.stride) {
             return;
         }
         if self.samples.len() == self.capacity {
-            let mut keep = false;
-            self.samples.retain(|_| {
-                keep = !keep;
+            // Halve: keep every other sample and the decreases.
+            let mut index = 0usize;
+            let mut previous = u64::MAX;
+            self.samples.retain(|s| {
+                let keep = index.is_multiple_of(2) || s.cwnd < previous;
+                previous = s.cwnd;
+                index += 1;
                 keep
             });
+            if self.samples.len() > self.capacity * 3 / 4 {
+                // Mostly decreases: halve plainly.
+                let mut keep = false;
+                self.samples.retain(|_| {
+                    keep = !keep;
+                    keep
+                });
+            }
             self.stride *= 2;
-            if !(self.offered - 1).is_multiple_of(self.stride) {
+            if !decrease && !(self.offered - 1).is_multiple_of(self.stride) {
                 return;
             }
         }
@@ -132,5 +147,27 @@ mod tests {
         assert_eq!(samples[0].cwnd, 0);
         assert!(samples.last().expect("non-empty").cwnd > 5000);
         assert!(samples.windows(2).all(|w| w[0].at < w[1].at));
+    }
+
+    #[test]
+    fn series_keeps_every_window_decrease_while_it_thins_the_rest() {
+        // While decreases are at most a quarter of the capacity, a halving
+        // keeps half the capacity plus the decreases: none is ever lost.
+        let mut series = Series::new(400);
+        // A sawtooth: the window grows for 99 samples, then halves.
+        for i in 0..10_000u64 {
+            let cwnd = if i % 100 == 99 { 50 } else { 100 + i % 100 };
+            series.record(Sample {
+                at: Duration::from_millis(i),
+                cwnd,
+                ssthresh: 0,
+                srtt: None,
+                pipe: 0,
+            });
+        }
+        let samples = series.samples();
+        assert!(samples.len() <= 400, "{}", samples.len());
+        let halvings = samples.iter().filter(|s| s.cwnd == 50).count();
+        assert_eq!(halvings, 100, "every halving is kept");
     }
 }

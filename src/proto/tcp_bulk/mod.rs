@@ -63,7 +63,7 @@ pub const METRICS: &[MetricDef] = &[
     def(
         "retransmissions",
         Unit::Count,
-        "segments retransmitted (tshark's count)",
+        "segments the server's TCP retransmitted, as it counted them (smoltcp profile: tshark's count)",
     ),
     def(
         "retransmission_rate",
@@ -71,19 +71,44 @@ pub const METRICS: &[MetricDef] = &[
         "retransmissions / segments",
     ),
     def(
+        "wire_retransmissions",
+        Unit::Count,
+        "segments tshark flags as retransmissions (tcp.analysis.retransmission) on the server's capture",
+    ),
+    def(
         "fast_retransmits",
         Unit::Count,
-        "retransmissions after three duplicate ACKs",
+        "retransmissions of losses found by ACKs: duplicate ACKs, SACK or RACK (smoltcp profile: tshark's fast retransmissions)",
     ),
     def(
         "rto_count",
         Unit::Count,
-        "retransmission timeouts (episodes)",
+        "retransmission timeouts: how often the server's timer fired with data outstanding (smoltcp profile: inferred from the wire)",
+    ),
+    def(
+        "spurious_rtos",
+        Unit::Count,
+        "timeouts the timestamp echo showed were spurious (nothing is undone)",
+    ),
+    def(
+        "recoveries",
+        Unit::Count,
+        "fast-recovery episodes",
+    ),
+    def(
+        "rack_losses",
+        Unit::Count,
+        "segments RACK marked lost",
+    ),
+    def(
+        "tlp_probes",
+        Unit::Count,
+        "tail loss probes sent",
     ),
     def(
         "spurious_retransmissions",
         Unit::Count,
-        "retransmissions of data already acknowledged",
+        "retransmissions of data already acknowledged (tshark's count)",
     ),
 ];
 
@@ -184,17 +209,24 @@ fn install(
         startup: rec.gauge("startup")?,
         bytes,
         flows: FlowGauges::new(&rec)?,
+        cwnd: Vec::new(),
+        session: rec.session().to_owned(),
     }))
 }
 
-/// The server's TCP flow counters, as recorded by its NIC.
+/// The server's TCP counters: its NIC's view of the wire and its TCP's own.
 struct FlowGauges {
     segments: Counter,
     wire_bytes: Counter,
     retransmissions: Counter,
     rate: Gauge,
+    wire_retransmissions: Counter,
     fast: Counter,
     rto: Counter,
+    spurious_rtos: Counter,
+    recoveries: Counter,
+    rack_losses: Counter,
+    tlp_probes: Counter,
     spurious: Counter,
 }
 
@@ -205,8 +237,13 @@ impl FlowGauges {
             wire_bytes: rec.counter("wire_bytes")?,
             retransmissions: rec.counter("retransmissions")?,
             rate: rec.gauge("retransmission_rate")?,
+            wire_retransmissions: rec.counter("wire_retransmissions")?,
             fast: rec.counter("fast_retransmits")?,
             rto: rec.counter("rto_count")?,
+            spurious_rtos: rec.counter("spurious_rtos")?,
+            recoveries: rec.counter("recoveries")?,
+            rack_losses: rec.counter("rack_losses")?,
+            tlp_probes: rec.counter("tlp_probes")?,
             spurious: rec.counter("spurious_retransmissions")?,
         })
     }
@@ -222,9 +259,74 @@ struct BulkEnd {
     startup: Gauge,
     bytes: Counter,
     flows: FlowGauges,
+    /// The server's congestion window per connection, filled by `finish`.
+    cwnd: Vec<crate::metrics::Series>,
+    session: String,
+}
+
+/// Width of a congestion-window bin.
+const CWND_BIN: Duration = Duration::from_millis(100);
+/// Most bins per congestion-window series (one hour).
+const CWND_BINS: usize = 36_000;
+
+/// The congestion window of each connection `server` sent on from `port`,
+/// binned: each bin holds the window at its end. Labelled with the session,
+/// and the client's host when there are several connections.
+fn cwnd_series(
+    session: &str,
+    server: &crate::sim::HostReport,
+    report: &RunReport,
+    port: u16,
+    end: Duration,
+) -> Vec<crate::metrics::Series> {
+    let conns: Vec<_> = server
+        .connections
+        .iter()
+        .filter(|c| c.local.port() == port && !c.series.is_empty())
+        .collect();
+    conns
+        .iter()
+        .map(|c| {
+            let label = if conns.len() > 1 {
+                let peer = report
+                    .hosts
+                    .iter()
+                    .find(|h| h.addr == *c.remote.ip())
+                    .map_or_else(|| c.remote.to_string(), |h| h.name.clone());
+                format!("{session}/{peer}")
+            } else {
+                session.to_owned()
+            };
+            let bins = usize::try_from(end.as_nanos().div_ceil(CWND_BIN.as_nanos()))
+                .unwrap_or(CWND_BINS)
+                .min(CWND_BINS);
+            let mut values = vec![f64::NAN; bins];
+            let mut samples = c.series.iter().peekable();
+            let mut current = f64::NAN;
+            for (i, value) in values.iter_mut().enumerate() {
+                let bin_end = CWND_BIN * (i as u32 + 1);
+                while let Some(s) = samples.next_if(|s| s.at < bin_end) {
+                    current = s.cwnd as f64 / 1024.0;
+                }
+                *value = current;
+            }
+            crate::metrics::Series {
+                label,
+                bin: CWND_BIN,
+                values,
+            }
+        })
+        .collect()
 }
 
 impl SessionEnd for BulkEnd {
+    fn plots(&self) -> super::SessionPlots {
+        super::SessionPlots {
+            cwnd_kib: self.cwnd.clone(),
+            ..super::SessionPlots::default()
+        }
+    }
+
     fn finish(&mut self, end: Duration, report: &RunReport) {
         let logs: Vec<ClientLog> = self.clients.iter().map(|c| c.borrow().clone()).collect();
         // The transfer ends when every client has read the end of the
@@ -251,6 +353,8 @@ impl SessionEnd for BulkEnd {
             self.startup.set(startup.as_secs_f64());
         }
         let mut flows = crate::net::flows::TcpFlowStats::default();
+        let mut own = crate::net::tcp::TcpStats::default();
+        let mut has_own = false;
         if let Some(server) = report.host(&self.server) {
             for (_, f) in server.tcp_sent().filter(|(k, _)| k.src.port() == self.port) {
                 flows.segments += f.segments;
@@ -260,17 +364,44 @@ impl SessionEnd for BulkEnd {
                 flows.retransmission_timeouts += f.retransmission_timeouts;
                 flows.spurious_retransmits += f.spurious_retransmits;
             }
+            has_own = server.tcp_table.is_some();
+            self.cwnd = cwnd_series(&self.session, server, report, self.port, end);
+            for c in server
+                .connections
+                .iter()
+                .filter(|c| c.local.port() == self.port)
+            {
+                let s = &c.stats;
+                own.retransmitted_segments += s.retransmitted_segments;
+                own.fast_retransmits += s.fast_retransmits;
+                own.rtos += s.rtos;
+                own.spurious_rtos += s.spurious_rtos;
+                own.recoveries += s.recoveries;
+                own.rack_losses += s.rack_losses;
+                own.tlp_probes += s.tlp_probes;
+            }
+        }
+        if !has_own {
+            // smoltcp's TCP counts nothing itself: the wire is all we have.
+            own.retransmitted_segments = flows.retransmitted_segments;
+            own.fast_retransmits = flows.fast_retransmits;
+            own.rtos = flows.retransmission_timeouts;
         }
         let g = &self.flows;
         g.segments.add(flows.segments);
         g.wire_bytes.add(flows.wire_bytes);
-        g.retransmissions.add(flows.retransmitted_segments);
+        g.retransmissions.add(own.retransmitted_segments);
         if flows.segments > 0 {
             g.rate
-                .set(flows.retransmitted_segments as f64 / flows.segments as f64);
+                .set(own.retransmitted_segments as f64 / flows.segments as f64);
         }
-        g.fast.add(flows.fast_retransmits);
-        g.rto.add(flows.retransmission_timeouts);
+        g.wire_retransmissions.add(flows.retransmitted_segments);
+        g.fast.add(own.fast_retransmits);
+        g.rto.add(own.rtos);
+        g.spurious_rtos.add(own.spurious_rtos);
+        g.recoveries.add(own.recoveries);
+        g.rack_losses.add(own.rack_losses);
+        g.tlp_probes.add(own.tlp_probes);
         g.spurious.add(flows.spurious_retransmits);
     }
 }

@@ -21,7 +21,7 @@ Seed 7 · duration 10.000 s · elapsed 10.000 s · complete · streamsim 0.1.0 �
 |---|---:|---|
 | `goodput` | 4.512 Mbit/s | application bytes read × 8 / time from the session's start to the last client's end of stream (or the end of the run) |
 | `bytes` | 5.379 MiB | application bytes the clients read |
-| `retransmissions` | 12 | segments retransmitted (tshark's count) |
+| `retransmissions` | 12 | segments the server's TCP retransmitted, as it counted them (smoltcp profile: tshark's count) |
 | `retransmission_rate` | 0.310% | retransmissions / segments |
 
 ## Link `down`
