@@ -11,8 +11,9 @@ use crate::media::file_source::FileSource;
 use crate::media::Source;
 use crate::net::link::LinkConfig;
 use crate::net::pcap::CaptureFormat;
+use crate::net::{HostTcp, TcpProfile};
 use crate::sim::{Progress, SimConfig};
-use crate::workload::{ns3_tcp, run_bulk, run_cbr, BulkSpec, CbrSpec};
+use crate::workload::{run_bulk, run_cbr, BulkSpec, CbrSpec};
 
 /// The demo's data direction: 10 Mbit/s, 25 ms, 1% loss, a 42-packet queue.
 fn demo_links() -> Result<(LinkConfig, LinkConfig)> {
@@ -151,31 +152,34 @@ pub(super) fn bench(seconds: u64) -> Result<i32> {
         }
     };
     println!(
-        "{:<34} {:>10} {:>10} {:>12}   (median of {RUNS} runs)",
+        "{:<40} {:>10} {:>10} {:>12}   (median of {RUNS} runs)",
         "workload", "sim s", "wall s", "sim s/wall s"
     );
-    for (label, loss) in [
-        ("tcp bulk 10 Mbit/s, 0% loss", "0%"),
-        ("tcp bulk 10 Mbit/s, 1% loss", "1%"),
-    ] {
-        let down: LinkConfig = format!("delay 25ms loss {loss} rate 10mbit limit 42").parse()?;
-        let up: LinkConfig = "delay 25ms".parse()?;
-        let spec = BulkSpec {
-            sim: SimConfig {
+    for profile in TcpProfile::ALL {
+        for loss in ["0%", "1%"] {
+            let label = format!("tcp bulk 10 Mbit/s, {loss} loss, {}", profile.name());
+            let down: LinkConfig =
+                format!("delay 25ms loss {loss} rate 10mbit limit 42").parse()?;
+            let up: LinkConfig = "delay 25ms".parse()?;
+            let mut tcp = HostTcp::profile(profile);
+            (tcp.conn.send_buffer, tcp.conn.recv_buffer) = (4 << 20, 4 << 20);
+            let spec = BulkSpec {
+                sim: SimConfig {
+                    duration,
+                    tcp,
+                    ..SimConfig::default()
+                },
+                down,
+                up,
+            };
+            let (wall, goodput) = median_run(RUNS, || Ok(run_bulk(&spec, |_| {})?.goodput_bps))?;
+            report_speed(
+                &label,
                 duration,
-                tcp: ns3_tcp(),
-                ..SimConfig::default()
-            },
-            down,
-            up,
-        };
-        let (wall, goodput) = median_run(RUNS, || Ok(run_bulk(&spec, |_| {})?.goodput_bps))?;
-        report_speed(
-            label,
-            duration,
-            wall,
-            &format!("goodput {:.3} Mbit/s", goodput / 1e6),
-        );
+                wall,
+                &format!("goodput {:.3} Mbit/s", goodput / 1e6),
+            );
+        }
     }
     let down = "delay 25ms 10ms distribution uniform loss 1% rate 10mbit".parse()?;
     let up = "delay 25ms".parse()?;
@@ -294,11 +298,11 @@ fn bench_capture_memory() -> Result<String> {
     result?;
     let peak = peak_kib().unwrap_or(0) as f64 / 1024.0;
     let mut out = format!(
-        "\n{:<34} {:>10} {:>10} {:>12}\n",
+        "\n{:<40} {:>10} {:>10} {:>12}\n",
         "memory with --pcap", "sim s", "wall s", "peak MiB"
     );
     out += &format!(
-        "{:<34} {:>10.1} {:>10.3} {:>12.1}   (captures {:.0} MB, streamed to disk)\n",
+        "{:<40} {:>10.1} {:>10.3} {:>12.1}   (captures {:.0} MB, streamed to disk)\n",
         "tcp bulk 10 Mbit/s, 2 hosts",
         600.0,
         wall.as_secs_f64(),
@@ -331,11 +335,11 @@ fn bench_decode() -> Result<()> {
     })?;
     let fps = frames / wall.as_secs_f64().max(1e-9);
     println!(
-        "\n{:<34} {:>10} {:>10} {:>12}",
+        "\n{:<40} {:>10} {:>10} {:>12}",
         "decode check, 640x360 H.264", "frames", "wall s", "frames/s"
     );
     println!(
-        "{:<34} {:>10.0} {:>10.3} {:>12.0}   (one core)",
+        "{:<40} {:>10.0} {:>10.3} {:>12.0}   (one core)",
         "fixtures/clip.mp4",
         frames,
         wall.as_secs_f64(),
@@ -361,7 +365,7 @@ fn median_run(runs: usize, mut f: impl FnMut() -> Result<f64>) -> Result<(Durati
 fn report_speed(label: &str, simulated: Duration, wall: Duration, note: &str) {
     let factor = simulated.as_secs_f64() / wall.as_secs_f64().max(1e-9);
     println!(
-        "{label:<34} {:>10.1} {:>10.3} {:>11.0}×   ({note})",
+        "{label:<40} {:>10.1} {:>10.3} {:>11.0}×   ({note})",
         simulated.as_secs_f64(),
         wall.as_secs_f64(),
         factor

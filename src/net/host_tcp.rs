@@ -635,3 +635,98 @@ impl TcpTable {
         Ok((local, SocketAddr::V4(e.remote)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::tcp::seq::SeqNum;
+    use crate::net::tcp::wire::{Flags, TcpOptions};
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    fn syn(port: u16) -> Vec<u8> {
+        let header = TcpHeader {
+            src_port: port,
+            dst_port: 80,
+            seq: SeqNum(1000),
+            ack: SeqNum(0),
+            flags: Flags::SYN,
+            window: 65_535,
+            options: TcpOptions::default(),
+        };
+        let mut client = TcpTable::new(CLIENT, TcpConfig::linux(), Duration::from_secs(30), 1);
+        client.packet(&header, &[], SERVER)
+    }
+
+    #[test]
+    fn a_full_backlog_drops_syns_and_no_listener_means_reset() {
+        let mut server = TcpTable::new(SERVER, TcpConfig::linux(), Duration::from_secs(30), 7);
+        server.listen(80, 2);
+        let mut out = Vec::new();
+        for port in 40_000..40_005 {
+            server.handle_packet(Duration::ZERO, &syn(port), &mut out);
+        }
+        assert_eq!(server.conns.len(), 2, "the backlog holds two");
+        assert_eq!(server.counters().syns_dropped, 3);
+        server.unlisten(80);
+        let mut released = Vec::new();
+        server.poll(Duration::ZERO, &mut out, &mut released);
+        server.handle_packet(Duration::ZERO, &syn(40_009), &mut out);
+        assert_eq!(server.counters().resets_sent, 1);
+    }
+
+    #[test]
+    fn mutated_packets_never_panic_nor_grow_the_table() {
+        // 100,000 packets into a listening table: well-formed segments with
+        // random flags, ports, numbers and payloads (through the
+        // demultiplexer and the connections' state machines), the same with
+        // bits flipped or cut after the checksum, and random garbage.
+        let mut rng = SplitMix64::new(0x5eed);
+        let mut server = TcpTable::new(SERVER, TcpConfig::linux(), Duration::from_secs(30), 3);
+        server.listen(80, 8);
+        let mut client = TcpTable::new(CLIENT, TcpConfig::linux(), Duration::from_secs(30), 1);
+        let mut out = Vec::new();
+        let mut released = Vec::new();
+        let mut parsed = 0u64;
+        for i in 0..100_000u64 {
+            let now = Duration::from_micros(i * 100);
+            let header = TcpHeader {
+                src_port: 40_000 + rng.below(16) as u16,
+                dst_port: if rng.below(8) == 0 { 81 } else { 80 },
+                seq: SeqNum(rng.next_u64() as u32),
+                ack: SeqNum(rng.next_u64() as u32),
+                flags: Flags(rng.below(64) as u8),
+                window: rng.next_u64() as u16,
+                options: TcpOptions::default(),
+            };
+            let payload: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
+            let mut packet = client.packet(&header, &payload, SERVER);
+            match rng.below(4) {
+                0 | 1 => parsed += 1,
+                2 => {
+                    let at = rng.below(packet.len() as u64) as usize;
+                    packet[at] ^= 1 << rng.below(8);
+                    packet.truncate(rng.below(packet.len() as u64 + 1) as usize);
+                }
+                _ => packet = (0..rng.below(80)).map(|_| rng.next_u64() as u8).collect(),
+            }
+            server.handle_packet(now, &packet, &mut out);
+            if i % 64 == 0 {
+                server.poll(now, &mut out, &mut released);
+                out.clear();
+            }
+            assert!(server.conns.len() <= 8, "the backlog bounds the table");
+        }
+        let c = server.counters();
+        assert!(c.malformed >= 40_000 && c.resets_sent > 1000, "{c:?}");
+        // Half-open connections hold the backlog until their SYN-ACKs give
+        // up (minutes): the rest of the SYNs were dropped, as in a flood.
+        assert_eq!(
+            server.next_id, 8,
+            "the listener took SYNs up to its backlog"
+        );
+        assert!(c.syns_dropped > 100, "{c:?}");
+        assert!(parsed >= 45_000);
+    }
+}
