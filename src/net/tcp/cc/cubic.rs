@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{AckSample, CongestionControl, Growth};
+use super::{AckSample, CongestionControl, Growth, Window};
 
 /// β_cubic: the window after a congestion event is 0.7 of the one before.
 const BETA: f64 = 0.7;
@@ -14,9 +14,7 @@ const C: f64 = 0.4;
 /// CUBIC congestion control.
 #[derive(Clone, Debug)]
 pub struct Cubic {
-    mss: u64,
-    cwnd: u64,
-    ssthresh: u64,
+    w: Window,
     /// Window before the last reduction, in segments.
     w_max: f64,
     /// Start of the current congestion-avoidance epoch and its K in seconds.
@@ -30,9 +28,7 @@ impl Cubic {
     /// CUBIC with an initial window of `initial` bytes.
     pub fn new(mss: u64, initial: u64, growth: Growth) -> Cubic {
         Cubic {
-            mss,
-            cwnd: initial.max(mss),
-            ssthresh: u64::MAX,
+            w: Window::new(mss, initial),
             w_max: 0.0,
             epoch: None,
             w_est: 0.0,
@@ -41,11 +37,11 @@ impl Cubic {
     }
 
     fn segments(&self, bytes: u64) -> f64 {
-        bytes as f64 / self.mss as f64
+        bytes as f64 / self.w.mss as f64
     }
 
     fn congestion_avoidance(&mut self, ack: &AckSample, acked: u64) {
-        let cwnd = self.segments(self.cwnd);
+        let cwnd = self.segments(self.w.cwnd);
         let (start, k) = *self.epoch.get_or_insert_with(|| {
             self.w_est = cwnd;
             if cwnd < self.w_max {
@@ -68,36 +64,34 @@ impl Cubic {
             cwnd + (target - cwnd) * acked_segments / cwnd
         };
         // Float to integer saturates; the window stays at least one segment.
-        let bytes = (next * self.mss as f64) as u64;
-        self.cwnd = bytes.max(self.cwnd);
+        let bytes = (next * self.w.mss as f64) as u64;
+        self.w.cwnd = bytes.max(self.w.cwnd);
     }
 }
 
 impl CongestionControl for Cubic {
-    fn cwnd(&self) -> u64 {
-        self.cwnd
+    fn window(&self) -> &Window {
+        &self.w
     }
 
-    fn ssthresh(&self) -> u64 {
-        self.ssthresh
+    fn window_mut(&mut self) -> &mut Window {
+        &mut self.w
     }
 
     fn on_ack(&mut self, ack: &AckSample) {
         let mut acked = ack.acked;
-        if self.cwnd < self.ssthresh {
-            acked = self
-                .growth
-                .slow_start(&mut self.cwnd, &mut self.ssthresh, ack, self.mss);
+        if self.w.in_slow_start() {
+            acked = self.growth.slow_start(&mut self.w, ack);
         } else {
-            acked = self.growth.counted(acked, self.mss);
+            acked = self.growth.counted(acked, self.w.mss);
         }
-        if self.cwnd >= self.ssthresh && acked > 0 {
+        if !self.w.in_slow_start() && acked > 0 {
             self.congestion_avoidance(ack, acked);
         }
     }
 
     fn on_congestion(&mut self, _now: Duration, _flight: u64) {
-        let cwnd = self.segments(self.cwnd);
+        let cwnd = self.segments(self.w.cwnd);
         // Fast convergence: give up bandwidth to newer flows when the window
         // did not recover to its last maximum.
         self.w_max = if cwnd < self.w_max {
@@ -105,22 +99,9 @@ impl CongestionControl for Cubic {
         } else {
             cwnd
         };
-        let reduced = (self.cwnd as f64 * BETA) as u64;
-        self.ssthresh = reduced.max(2 * self.mss);
+        let reduced = (self.w.cwnd as f64 * BETA) as u64;
+        self.w.ssthresh = reduced.max(2 * self.w.mss);
         self.epoch = None;
-    }
-
-    fn on_recovery_end(&mut self, _now: Duration) {
-        self.cwnd = self.ssthresh.max(self.mss);
-    }
-
-    fn on_timeout(&mut self, now: Duration, flight: u64) {
-        self.on_congestion(now, flight);
-        self.cwnd = self.mss;
-    }
-
-    fn set_cwnd(&mut self, cwnd: u64) {
-        self.cwnd = cwnd.max(self.mss);
     }
 
     fn name(&self) -> &'static str {

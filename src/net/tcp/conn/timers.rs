@@ -92,7 +92,8 @@ impl Connection {
                 }
                 self.stats.rtos += 1;
                 self.rtt.on_timeout();
-                self.cc.on_timeout(now, self.board.outstanding());
+                self.cc.on_congestion(now, self.board.outstanding());
+                self.cc.on_timeout(now);
                 self.board.mark_all_lost();
                 self.recovery = Recovery::Loss {
                     point: self.snd_nxt,
