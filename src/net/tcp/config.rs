@@ -85,10 +85,16 @@ pub struct TcpConfig {
     pub congestion: CongestionKind,
     /// HyStart++ (RFC 9406) in slow start.
     pub hystart: bool,
-    /// Window growth counts acknowledged bytes (RFC 3465, Linux). Off, it
-    /// counts ACKs as ns-3 does: one segment per ACK in slow start and
-    /// `mss²/cwnd` per ACK in congestion avoidance, so delayed ACKs slow
-    /// both down.
+    /// CUBIC's Reno-friendly region (RFC 9438 §4.3, Linux's
+    /// `tcp_friendliness`): the window never grows slower than Reno's
+    /// would. ns-3's TcpCubic (3.37) has no such region: off, a small
+    /// window after a loss grows only as the cubic function does.
+    pub cubic_reno_friendly: bool,
+    /// Reno's window growth counts acknowledged bytes (RFC 3465, Linux).
+    /// Off, it counts ACKs as ns-3's TcpNewReno does: one segment per ACK
+    /// in slow start and `mss²/cwnd` per ACK in congestion avoidance, so
+    /// delayed ACKs slow both down. CUBIC counts acknowledged segments
+    /// either way, as ns-3's TcpCubic and Linux do.
     pub byte_counting: bool,
     /// A congestion event halves RFC 6675's `pipe` (what is still in the
     /// network, as ns-3's `BytesInFlight`) rather than all data
@@ -140,6 +146,7 @@ impl TcpConfig {
             window_scaling: true,
             congestion: CongestionKind::Cubic,
             hystart: true,
+            cubic_reno_friendly: true,
             byte_counting: true,
             ssthresh_from_pipe: false,
             ack_every: 2,
@@ -164,6 +171,7 @@ impl TcpConfig {
             rack: false,
             congestion: CongestionKind::NewReno,
             hystart: false,
+            cubic_reno_friendly: false,
             byte_counting: false,
             ssthresh_from_pipe: true,
             ack_delay: Some(Duration::from_millis(200)),
@@ -200,6 +208,7 @@ mod tests {
         assert_eq!((linux.initial_window, ns3.initial_window), (10, 10));
         assert_eq!(ns3.ack_delay, Some(Duration::from_millis(200)));
         assert!(linux.byte_counting && !ns3.byte_counting);
+        assert!(linux.cubic_reno_friendly && !ns3.cubic_reno_friendly);
         assert_eq!(TcpConfig::default(), linux);
     }
 }

@@ -124,7 +124,18 @@ pub fn new_controller(config: &TcpConfig, mss: u64) -> Box<dyn CongestionControl
     };
     match config.congestion {
         CongestionKind::Reno | CongestionKind::NewReno => Box::new(Reno::new(mss, initial, growth)),
-        CongestionKind::Cubic => Box::new(Cubic::new(mss, initial, growth)),
+        // Both references' CUBIC count acknowledged segments, in slow start
+        // and in congestion avoidance (ns-3's TcpCubic adds `segmentsAcked`
+        // where its TcpNewReno adds one per ACK): `byte_counting` is Reno's.
+        CongestionKind::Cubic => Box::new(Cubic::new(
+            mss,
+            initial,
+            Growth {
+                byte_counting: true,
+                ..growth
+            },
+            config.cubic_reno_friendly,
+        )),
     }
 }
 
