@@ -90,6 +90,14 @@ pub struct TcpConfig {
     /// would. ns-3's TcpCubic (3.37) has no such region: off, a small
     /// window after a loss grows only as the cubic function does.
     pub cubic_reno_friendly: bool,
+    /// CUBIC's growth credit as ns-3's TcpCubic keeps it (`m_cWndCnt`):
+    /// acknowledged segments counted toward the next segment of growth
+    /// are never dropped, not when `cnt` shrinks and not at a congestion
+    /// event, and pay out at most one segment per ACK, so the window
+    /// follows the cubic target closely. Off, as Linux
+    /// (`tcp_cong_avoid_ai`): credit above `cnt` earns one segment and is
+    /// dropped, and a congestion event clears it.
+    pub cubic_keep_credit: bool,
     /// Reno's window growth counts acknowledged bytes (RFC 3465, Linux).
     /// Off, it counts ACKs as ns-3's TcpNewReno does: one segment per ACK
     /// in slow start and `mss²/cwnd` per ACK in congestion avoidance, so
@@ -147,6 +155,7 @@ impl TcpConfig {
             congestion: CongestionKind::Cubic,
             hystart: true,
             cubic_reno_friendly: true,
+            cubic_keep_credit: false,
             byte_counting: true,
             ssthresh_from_pipe: false,
             ack_every: 2,
@@ -172,6 +181,7 @@ impl TcpConfig {
             congestion: CongestionKind::NewReno,
             hystart: false,
             cubic_reno_friendly: false,
+            cubic_keep_credit: true,
             byte_counting: false,
             ssthresh_from_pipe: true,
             ack_delay: Some(Duration::from_millis(200)),
@@ -209,6 +219,7 @@ mod tests {
         assert_eq!(ns3.ack_delay, Some(Duration::from_millis(200)));
         assert!(linux.byte_counting && !ns3.byte_counting);
         assert!(linux.cubic_reno_friendly && !ns3.cubic_reno_friendly);
+        assert!(!linux.cubic_keep_credit && ns3.cubic_keep_credit);
         assert_eq!(TcpConfig::default(), linux);
     }
 }

@@ -37,25 +37,38 @@ pub struct Cubic {
     /// Window before the last reduction, in segments; 0 when unknown.
     w_max: u64,
     epoch: Option<Epoch>,
-    /// Bytes acknowledged in congestion avoidance since `cwnd` last grew.
+    /// Bytes acknowledged in congestion avoidance and not yet paid out as
+    /// growth (the credit).
     acked_bytes: u64,
     /// The Reno-friendly window estimate in segments, when enabled.
     w_est: Option<f64>,
     reno_friendly: bool,
+    keep_credit: bool,
     growth: Growth,
 }
 
+/// The settings that tell the references' CUBIC apart.
+#[derive(Clone, Copy, Debug)]
+pub struct CubicOptions {
+    /// RFC 9438's Reno-friendly region (Linux; ns-3 3.37 has none).
+    pub reno_friendly: bool,
+    /// ns-3's growth credit: kept across changes of `cnt` and congestion
+    /// events, paid out one segment per ACK. Off, as Linux: credit beyond
+    /// `cnt` earns one segment and is dropped, a congestion event clears it.
+    pub keep_credit: bool,
+}
+
 impl Cubic {
-    /// CUBIC with an initial window of `initial` bytes; `reno_friendly`
-    /// enables RFC 9438's Reno-friendly region.
-    pub fn new(mss: u64, initial: u64, growth: Growth, reno_friendly: bool) -> Cubic {
+    /// CUBIC with an initial window of `initial` bytes.
+    pub fn new(mss: u64, initial: u64, growth: Growth, options: CubicOptions) -> Cubic {
         Cubic {
             w: Window::new(mss, initial),
             w_max: 0,
             epoch: None,
             acked_bytes: 0,
             w_est: None,
-            reno_friendly,
+            reno_friendly: options.reno_friendly,
+            keep_credit: options.keep_credit,
             growth,
         }
     }
@@ -117,6 +130,17 @@ impl Cubic {
         let per_segment = self.cnt(ack, acked as f64 / mss as f64) * mss;
         // What was counted toward a larger `cnt` earns one segment, not a
         // burst (as Linux's tcp_cong_avoid_ai).
+        if self.keep_credit {
+            // ns-3: credit is never dropped; at most one segment per ACK.
+            self.acked_bytes += acked;
+            if self.acked_bytes >= per_segment {
+                self.acked_bytes -= per_segment;
+                self.w.cwnd += mss;
+            }
+            return;
+        }
+        // Linux: what was counted toward a larger `cnt` earns one segment,
+        // not a burst; then as many segments as the credit pays for.
         if self.acked_bytes >= per_segment {
             self.acked_bytes = 0;
             self.w.cwnd += mss;
@@ -164,7 +188,9 @@ impl CongestionControl for Cubic {
         self.w.ssthresh = reduced.max(2) * self.w.mss;
         self.epoch = None;
         self.w_est = None;
-        self.acked_bytes = 0;
+        if !self.keep_credit {
+            self.acked_bytes = 0;
+        }
     }
 
     fn on_timeout(&mut self, _now: Duration) {
@@ -195,12 +221,19 @@ mod tests {
         }
     }
 
+    fn options(reno_friendly: bool, keep_credit: bool) -> CubicOptions {
+        CubicOptions {
+            reno_friendly,
+            keep_credit,
+        }
+    }
+
     fn cubic(reno_friendly: bool) -> Cubic {
         let growth = Growth {
             byte_counting: true,
             ..Growth::default()
         };
-        Cubic::new(1000, 100_000, growth, reno_friendly)
+        Cubic::new(1000, 100_000, growth, options(reno_friendly, false))
     }
 
     /// Feeds ACKs of `per_ack` bytes every 10 ms from `from` to `to` ms.
@@ -252,7 +285,7 @@ mod tests {
                     byte_counting: true,
                     ..Growth::default()
                 },
-                friendly,
+                options(friendly, false),
             );
             cubic.on_congestion(Duration::ZERO, 20_000);
             cubic.on_recovery_end(Duration::ZERO);
@@ -262,6 +295,29 @@ mod tests {
             grown[i] = cubic.cwnd() - 14_000;
         }
         assert!(grown[1] >= grown[0] + 2000, "{grown:?}");
+    }
+
+    #[test]
+    fn kept_credit_follows_the_target_closer() {
+        // At W_max the target stays flat for about 1.3 s (until
+        // 0.4·t³ ≥ 1): ACKs only build credit. Kept credit then pays out a
+        // segment as soon as the target moves up; Linux's drops the excess
+        // and lags behind.
+        let mut grown = [0; 2];
+        for (i, keep) in [false, true].into_iter().enumerate() {
+            let growth = Growth {
+                byte_counting: true,
+                ..Growth::default()
+            };
+            let mut cubic = Cubic::new(1000, 100_000, growth, options(false, keep));
+            cubic.on_congestion(Duration::ZERO, 100_000);
+            cubic.set_cwnd(100_000);
+            feed(&mut cubic, 0, 1_250, 2000);
+            assert_eq!(cubic.cwnd(), 100_000, "the target is flat");
+            feed(&mut cubic, 1_250, 2_000, 2000);
+            grown[i] = cubic.cwnd() - 100_000;
+        }
+        assert!(grown[1] > grown[0], "{grown:?}");
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod cubic;
 mod hystart;
 mod reno;
 
-pub use self::cubic::Cubic;
+pub use self::cubic::{Cubic, CubicOptions};
 pub use self::hystart::HyStart;
 pub use self::reno::Reno;
 
@@ -134,7 +134,10 @@ pub fn new_controller(config: &TcpConfig, mss: u64) -> Box<dyn CongestionControl
                 byte_counting: true,
                 ..growth
             },
-            config.cubic_reno_friendly,
+            CubicOptions {
+                reno_friendly: config.cubic_reno_friendly,
+                keep_credit: config.cubic_keep_credit,
+            },
         )),
     }
 }
