@@ -6,6 +6,11 @@
 //! RACK-TLP, PRR, a 200 ms minimum RTO, 40 ms delayed ACKs with quick-ACK at
 //! start; `ns3` is the configuration of the ns-3 reference program
 //! (NewReno, SACK recovery with PRR, 1 s minimum RTO, 200 ms delayed ACKs).
+//! With `congestion = Cubic`, the `ns3` preset's CUBIC is ns-3 3.37's
+//! TcpCubic: no Reno-friendly region and ns-3's growth credit. ns-3 runs
+//! its own HyStart (the 2008 ACK-train and delay version) there; the preset
+//! leaves `hystart` off: at 0% loss its goodput is within 5% of ns-3's on
+//! seven links from 2 to 50 Mbit/s and 20 to 200 ms RTT.
 
 use std::time::Duration;
 
