@@ -2,7 +2,14 @@
 //! through a conservative phase that undoes the exit if the RTT falls back.
 //!
 //! Rounds are delimited by send offsets: a round ends when the cumulative
-//! ACK passes the highest offset sent when it started.
+//! ACK passes the highest offset sent when it started. A round is judged on
+//! its first `N_RTT_SAMPLE` RTT samples only, as Linux's HyStart samples:
+//! without pacing, slow start sends in flights, and a round's later ACKs
+//! belong to the next flight, which starts on an empty queue. Taking their
+//! minimum (RFC 9406 read literally) undid every conservative phase in the
+//! round that entered it, so slow start ran on until the queue overflowed
+//! (on 20 Mbit/s, 100 ms, a queue of one BDP: a window of 559 segments
+//! where path and queue hold 332, 231 drops).
 
 use std::time::Duration;
 
@@ -55,16 +62,18 @@ impl HyStart {
                 }
             }
         }
-        if let Some(rtt) = ack.rtt {
-            self.round_min = Some(self.round_min.map_or(rtt, |m| m.min(rtt)));
-            self.samples += 1;
+        // Only a round's first samples count, and the round is judged once.
+        let Some(rtt) = ack.rtt.filter(|_| self.samples < N_RTT_SAMPLE) else {
+            return self.phase();
+        };
+        self.round_min = Some(self.round_min.map_or(rtt, |m| m.min(rtt)));
+        self.samples += 1;
+        if self.samples < N_RTT_SAMPLE {
+            return self.phase();
         }
         let (Some(last), Some(current)) = (self.last_round_min, self.round_min) else {
             return self.phase();
         };
-        if self.samples < N_RTT_SAMPLE {
-            return self.phase();
-        }
         match self.css_baseline {
             None => {
                 let thresh = (last / 8).clamp(MIN_RTT_THRESH, MAX_RTT_THRESH);
@@ -139,6 +148,17 @@ mod tests {
         }
         assert_eq!(phase, Phase::Exit);
         assert_eq!(rounds, 5);
+    }
+
+    #[test]
+    fn later_samples_of_a_round_do_not_undo_its_verdict() {
+        let mut h = HyStart::default();
+        round(&mut h, 0, 100);
+        assert_eq!(round(&mut h, 8, 120), Phase::Conservative);
+        // The rest of the round: ACKs of the next flight, on an empty queue.
+        for _ in 0..8 {
+            assert_eq!(h.on_ack(&ack(15, 16, 100)), Phase::Conservative);
+        }
     }
 
     #[test]

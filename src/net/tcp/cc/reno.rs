@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use super::{AckSample, CongestionControl, Growth};
+use super::{AckSample, CongestionControl, Growth, Window};
 
 /// Reno / NewReno congestion control.
 #[derive(Clone, Debug)]
 pub struct Reno {
-    mss: u64,
-    cwnd: u64,
-    ssthresh: u64,
+    w: Window,
     /// Bytes acknowledged in congestion avoidance since `cwnd` last grew.
     acked_in_ca: u64,
     growth: Growth,
@@ -20,9 +18,7 @@ impl Reno {
     /// Reno with an initial window of `initial` bytes.
     pub fn new(mss: u64, initial: u64, growth: Growth) -> Reno {
         Reno {
-            mss,
-            cwnd: initial.max(mss),
-            ssthresh: u64::MAX,
+            w: Window::new(mss, initial),
             acked_in_ca: 0,
             growth,
         }
@@ -30,48 +26,34 @@ impl Reno {
 }
 
 impl CongestionControl for Reno {
-    fn cwnd(&self) -> u64 {
-        self.cwnd
+    fn window(&self) -> &Window {
+        &self.w
     }
 
-    fn ssthresh(&self) -> u64 {
-        self.ssthresh
+    fn window_mut(&mut self) -> &mut Window {
+        &mut self.w
     }
 
     fn on_ack(&mut self, ack: &AckSample) {
+        let w = &mut self.w;
         let mut acked = ack.acked;
-        if self.cwnd < self.ssthresh {
-            acked = self
-                .growth
-                .slow_start(&mut self.cwnd, &mut self.ssthresh, ack, self.mss);
+        if w.in_slow_start() {
+            acked = self.growth.slow_start(w, ack);
         } else {
-            acked = self.growth.counted(acked, self.mss);
+            acked = self.growth.counted(acked, w.mss);
         }
-        if self.cwnd >= self.ssthresh && acked > 0 {
+        if !w.in_slow_start() && acked > 0 {
             self.acked_in_ca += acked;
-            if self.acked_in_ca >= self.cwnd {
-                self.acked_in_ca -= self.cwnd;
-                self.cwnd += self.mss;
+            if self.acked_in_ca >= w.cwnd {
+                self.acked_in_ca -= w.cwnd;
+                w.cwnd += w.mss;
             }
         }
     }
 
     fn on_congestion(&mut self, _now: Duration, flight: u64) {
-        self.ssthresh = (flight / 2).max(2 * self.mss);
+        self.w.ssthresh = (flight / 2).max(2 * self.w.mss);
         self.acked_in_ca = 0;
-    }
-
-    fn on_recovery_end(&mut self, _now: Duration) {
-        self.cwnd = self.ssthresh.max(self.mss);
-    }
-
-    fn on_timeout(&mut self, now: Duration, flight: u64) {
-        self.on_congestion(now, flight);
-        self.cwnd = self.mss;
-    }
-
-    fn set_cwnd(&mut self, cwnd: u64) {
-        self.cwnd = cwnd.max(self.mss);
     }
 
     fn name(&self) -> &'static str {
@@ -114,7 +96,8 @@ mod tests {
             reno.on_ack(&ack(1000));
         }
         assert_eq!(reno.cwnd(), 7000, "one segment per window acknowledged");
-        reno.on_timeout(Duration::ZERO, 7000);
+        reno.on_congestion(Duration::ZERO, 7000);
+        reno.on_timeout(Duration::ZERO);
         assert_eq!((reno.cwnd(), reno.ssthresh()), (1000, 3500));
         reno.on_congestion(Duration::ZERO, 1000);
         assert_eq!(reno.ssthresh(), 2000, "never below two segments");

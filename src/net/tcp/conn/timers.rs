@@ -92,7 +92,14 @@ impl Connection {
                 }
                 self.stats.rtos += 1;
                 self.rtt.on_timeout();
-                self.cc.on_timeout(now, self.board.outstanding());
+                // A timeout that finds the last one's retransmission still
+                // unacknowledged leaves ssthresh alone (as Linux and ns-3
+                // do): cwnd is one segment by now.
+                let repeat = matches!(self.recovery, Recovery::Loss { .. }) && first > 1;
+                if !repeat {
+                    self.cc.on_congestion(now, self.board.outstanding());
+                }
+                self.cc.on_timeout(now);
                 self.board.mark_all_lost();
                 self.recovery = Recovery::Loss {
                     point: self.snd_nxt,

@@ -82,44 +82,109 @@ fn loss_lowers_goodput_without_timeout_storms() {
     assert!(stats.sack_recoveries > 10, "{stats:?}");
 }
 
-/// Prints the ns-3 comparison table (run with `--ignored --nocapture`):
-/// mean goodput over ten seeds of 60 s beside the reference.
+/// Loss rates of the ns-3 reference table.
+const LOSS: [f64; 6] = [0.0, 0.001, 0.005, 0.01, 0.02, 0.05];
+/// ns-3 3.37's mean goodput in Mbit/s on the reference path (RngRun 1..10),
+/// TcpNewReno and TcpCubic, at each of [`LOSS`].
+const NS3_NEWRENO: [f64; 6] = [9.595, 5.678, 2.321, 1.476, 0.953, 0.485];
+const NS3_CUBIC: [f64; 6] = [9.616, 5.418, 1.850, 1.174, 0.749, 0.645];
+/// Seeds per loss rate, as the reference's ten runs.
+const SEEDS: u64 = 10;
+
+/// Mean goodput (Mbit/s) and mean timeouts per run over [`SEEDS`] runs of
+/// 60 s at each of [`LOSS`] on the reference path. The runs are spread over
+/// a few threads; each is deterministic, so the result does not depend on
+/// how they are scheduled.
+fn reference_row(config: &TcpConfig) -> [(f64, f64); 6] {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let jobs: Vec<(usize, u64)> = (0..LOSS.len())
+        .flat_map(|i| (1..=SEEDS).map(move |seed| (i, seed)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let sums = Mutex::new([(0.0, 0.0); 6]);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&(i, seed)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (goodput, stats) = bulk(config, reference(LOSS[i]), 60, seed);
+                    let mut sums = sums.lock().expect("no worker panics holding the lock");
+                    sums[i].0 += goodput / 1e6;
+                    sums[i].1 += stats.rtos as f64;
+                }
+            });
+        }
+    });
+    let sums = sums.into_inner().expect("every worker has finished");
+    sums.map(|(goodput, rtos)| (goodput / SEEDS as f64, rtos / SEEDS as f64))
+}
+
+/// The issue's acceptance on the ns-3 reference path, mean of ten seeds of
+/// 60 s: the `ns3` profile within ±10% of TcpNewReno at every loss rate and,
+/// with `congestion = "cubic"`, within ±15% of TcpCubic for p ≤ 2% (p = 5%
+/// is printed: three of ns-3's ten runs there inflate the window after a
+/// timeout and reach twice the goodput of the others). The `linux` profile
+/// reaches at least the `ns3` profile's goodput at every p > 0, each with
+/// its own congestion control, and with CUBIC for both. Prints the table
+/// (`--nocapture`).
 #[test]
-#[ignore]
-fn print_ns3_comparison() {
+fn reference_path_goodput_matches_ns3() {
+    let with = |base: TcpConfig, congestion| TcpConfig { congestion, ..base };
+    let ns3 = TcpConfig::ns3();
+    let linux = TcpConfig::linux();
     let rows = [
+        ("ns3", ns3.clone(), Some((NS3_NEWRENO, 0.10, LOSS.len()))),
         (
-            CongestionKind::NewReno,
-            [9.595, 5.678, 2.321, 1.476, 0.953, 0.485],
+            "ns3",
+            with(ns3.clone(), CongestionKind::Cubic),
+            Some((NS3_CUBIC, 0.15, 5)),
         ),
-        (
-            CongestionKind::Cubic,
-            [9.616, 5.418, 1.850, 1.174, 0.749, 0.645],
-        ),
+        ("linux", linux.clone(), None),
+        ("linux", with(linux, CongestionKind::NewReno), None),
     ];
-    let ps = [0.0, 0.001, 0.005, 0.01, 0.02, 0.05];
-    for (congestion, reference_mbps) in rows {
-        for (profile, base) in [("ns3", TcpConfig::ns3()), ("linux", TcpConfig::linux())] {
-            let config = TcpConfig { congestion, ..base };
-            for (p, want) in ps.iter().zip(reference_mbps) {
-                let runs: Vec<(f64, TcpStats)> = (1..=10)
-                    .map(|seed| bulk(&config, reference(*p), 60, seed))
-                    .collect();
-                let mean = runs.iter().map(|r| r.0).sum::<f64>() / runs.len() as f64 / 1e6;
-                let per_run = |f: fn(&TcpStats) -> u64| {
-                    runs.iter().map(|r| f(&r.1)).sum::<u64>() as f64 / runs.len() as f64
-                };
-                println!(
-                    "{profile:5} {congestion:?} p={p:<5} goodput {mean:.3} Mbit/s ns-3 {want:.3} \
-                     ratio {:.2} rtos/run {:.1} tlp/run {:.1} rack/run {:.1}",
-                    mean / want,
-                    per_run(|s| s.rtos),
-                    per_run(|s| s.tlp_probes),
-                    per_run(|s| s.rack_losses),
-                );
+    let mut failures = Vec::new();
+    let mut measured = Vec::new();
+    println!("profile congestion   p      goodput  ns-3   ratio  rtos/run");
+    for (profile, config, band) in &rows {
+        let row = reference_row(config);
+        let reference = match config.congestion {
+            CongestionKind::Cubic => NS3_CUBIC,
+            _ => NS3_NEWRENO,
+        };
+        for (i, &(mbps, rtos)) in row.iter().enumerate() {
+            let ratio = mbps / reference[i];
+            println!(
+                "{profile:7} {:10} {:<6} {mbps:7.3}  {:5.3}  {ratio:5.2}  {rtos:.1}",
+                format!("{:?}", config.congestion),
+                LOSS[i],
+                reference[i]
+            );
+            if let Some((_, tolerance, checked)) = band {
+                if i < *checked && (ratio - 1.0).abs() > *tolerance {
+                    failures.push(format!(
+                        "{profile} {:?} p={}: {mbps:.3} Mbit/s is {ratio:.2}x ns-3, \
+                         outside ±{tolerance}",
+                        config.congestion, LOSS[i]
+                    ));
+                }
+            }
+        }
+        measured.push(row);
+    }
+    // linux (CUBIC) against ns3 (NewReno), and CUBIC against CUBIC.
+    for (linux, ns3, what) in [(2, 0, "own congestion"), (2, 1, "cubic")] {
+        for i in 1..LOSS.len() {
+            if measured[linux][i].0 < measured[ns3][i].0 {
+                failures.push(format!(
+                    "linux below ns3 ({what}) at p={}: {:.3} < {:.3}",
+                    LOSS[i], measured[linux][i].0, measured[ns3][i].0
+                ));
             }
         }
     }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// A large window: 50 Mbit/s, 100 ms RTT, a queue of one BDP (run with
