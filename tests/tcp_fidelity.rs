@@ -17,9 +17,13 @@
 //! * our `linux` profile (CUBIC, RACK-TLP, 200 ms minimum RTO, 40 ms delayed
 //!   ACKs): printed beside, and at every p > 0 at least the `ns3` profile's
 //!   goodput (it recovers faster).
+//! * the `ns3` profile with `congestion = "cubic"` against ns-3's TcpCubic:
+//!   within ±15% for p ≤ 2% (5% is printed: ns-3's own spread there is
+//!   wide).
 
 use std::time::Duration;
 
+use streamsim::net::tcp::CongestionKind;
 use streamsim::net::{HostTcp, TcpProfile};
 use streamsim::sim::SimConfig;
 use streamsim::workload::{ns3_tcp, run_bulk, BulkSpec};
@@ -33,6 +37,9 @@ const NS3: [(f64, f64); 6] = [
     (0.02, 0.953),
     (0.05, 0.485),
 ];
+
+/// ns-3 TcpCubic's mean goodput in Mbit/s at the same loss rates.
+const NS3_CUBIC: [f64; 6] = [9.616, 5.418, 1.850, 1.174, 0.749, 0.645];
 
 const SEEDS: u64 = 10;
 /// TCP payload per segment: MTU 1500 − 40 bytes of headers − 12 of
@@ -109,18 +116,22 @@ fn fidelity_tcp_ns3_profile_vs_ns3_and_pftk_and_linux_profile() {
     let mut linux_tcp = HostTcp::profile(TcpProfile::Linux);
     (linux_tcp.conn.send_buffer, linux_tcp.conn.recv_buffer) = (4 << 20, 4 << 20);
     let linux = measure(&linux_tcp);
+    let mut cubic_tcp = ns3_tcp();
+    cubic_tcp.conn.congestion = CongestionKind::Cubic;
+    let cubic = measure(&cubic_tcp);
     // RTT without queueing: 2 × 25 ms plus one 1500-byte packet at 10 Mbit/s.
     let rtt = 0.050 + 1500.0 * 8.0 / 10e6;
     println!(
-        "loss p   ns3 profile (sd)   ns-3    ratio   PFTK   ratio   linux profile (sd)  / ns3 profile"
+        "loss p   ns3 profile (sd)   ns-3    ratio   PFTK   ratio   linux profile (sd)  / ns3 profile   ns3+cubic  ns-3 Cubic  ratio"
     );
     let mut failures = Vec::new();
     for (i, &(p, reference)) in NS3.iter().enumerate() {
-        let (m, l) = (mean(&ns3[i]), mean(&linux[i]));
+        let (m, l, c) = (mean(&ns3[i]), mean(&linux[i]), mean(&cubic[i]));
+        let cubic_ratio = c / NS3_CUBIC[i];
         let ratio = m / reference;
         let pftk = (p > 0.0).then(|| pftk_mbps(p, rtt, 1.0, 2.0));
         println!(
-            "{p:<8} {m:>7.3} ({:.3})    {reference:>6.3}  {ratio:>5.2}  {}   {l:>7.3} ({:.3})      {:>5.2}",
+            "{p:<8} {m:>7.3} ({:.3})    {reference:>6.3}  {ratio:>5.2}  {}   {l:>7.3} ({:.3})      {:>5.2}          {c:>7.3}    {:>7.3}  {cubic_ratio:>5.2}",
             sd(&ns3[i]),
             match pftk {
                 Some(pf) => format!("{pf:>6.3}  {:>5.2}", m / pf),
@@ -128,7 +139,15 @@ fn fidelity_tcp_ns3_profile_vs_ns3_and_pftk_and_linux_profile() {
             },
             sd(&linux[i]),
             l / m,
+            NS3_CUBIC[i],
         );
+        // ns-3's Cubic at 5% has a wide spread (sd 0.29: three of ten runs
+        // blow their window up after a timeout): printed only.
+        if p <= 0.02 && !(0.85..=1.15).contains(&cubic_ratio) {
+            failures.push(format!(
+                "p = {p}: the ns3 profile with CUBIC gives {c:.3} Mbit/s, {cubic_ratio:.2}× ns-3's Cubic (±15%)"
+            ));
+        }
         if !(0.9..=1.1).contains(&ratio) {
             failures.push(format!(
                 "p = {p}: the ns3 profile's mean {m:.3} Mbit/s is {ratio:.2}× ns-3's {reference} (±10%)"
@@ -149,4 +168,110 @@ fn fidelity_tcp_ns3_profile_vs_ns3_and_pftk_and_linux_profile() {
         }
     }
     assert!(failures.is_empty(), "TCP fidelity: {failures:#?}");
+}
+/// Cells where the reference itself stays below 90% of the link, with what
+/// it reaches there: (congestion, Mbit/s, RTT ms, share of the link).
+///
+/// At 2 Mbit/s and 20 ms the bandwidth-delay product is 3.3 packets and the
+/// queue 4: an AIMD window halves from 7.3 packets to 3.7, so every loss
+/// leaves the link close to idle for a round trip while fast recovery
+/// repairs it. ns-3 3.37's NewReno on the same path (`--bw=2Mbps
+/// --delay=10ms --queue=3p`: ns-3 does not count the packet on the wire
+/// as queued, streamsim does, as netem does) reaches 1.639 Mbit/s, 0.820 of
+/// the link; the `ns3` profile reaches 1.633 (0.996× ns-3). Reno and NewReno
+/// there must reach 95% of ns-3's figure instead of 90% of the link.
+const REFERENCE_BELOW_90: [(CongestionKind, u64, u64, f64); 2] = [
+    (CongestionKind::Reno, 2, 20, 0.820),
+    (CongestionKind::NewReno, 2, 20, 0.820),
+];
+
+/// At 0% loss with a drop-tail queue of one bandwidth-delay product, every
+/// profile with every congestion controller fills at least 90% of the link
+/// over 60 s: slow start must not end in a timeout that costs seconds
+/// (see [`REFERENCE_BELOW_90`] for the one cell where the reference cannot).
+#[test]
+fn fidelity_tcp_slow_start_fills_the_link() {
+    let rates_mbit = [2u64, 10, 20, 50];
+    let rtts_ms = [20u64, 100, 200];
+    let mut jobs = Vec::new();
+    for profile in [TcpProfile::Linux, TcpProfile::Ns3] {
+        for cc in [
+            CongestionKind::Reno,
+            CongestionKind::NewReno,
+            CongestionKind::Cubic,
+        ] {
+            for &rate in &rates_mbit {
+                for &rtt in &rtts_ms {
+                    jobs.push((profile, cc, rate, rtt));
+                }
+            }
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
+    let results: Vec<(TcpProfile, CongestionKind, u64, u64, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<_> = jobs.iter().copied().skip(t).step_by(threads).collect();
+                scope.spawn(move || {
+                    mine.into_iter()
+                        .map(|(profile, cc, rate, rtt)| {
+                            (profile, cc, rate, rtt, fill(profile, cc, rate, rtt))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut failures = Vec::new();
+    println!("profile  congestion  Mbit/s  RTT ms  goodput / link");
+    for (profile, cc, rate, rtt, share) in results {
+        println!(
+            "{:<8} {:<11} {rate:>6}  {rtt:>6}  {share:>6.3}",
+            profile.name(),
+            format!("{cc:?}")
+        );
+        let floor = REFERENCE_BELOW_90
+            .iter()
+            .find(|r| (r.0, r.1, r.2) == (cc, rate, rtt))
+            .map_or(0.9, |r| 0.95 * r.3);
+        if share < floor {
+            failures.push(format!(
+                "{} {cc:?} at {rate} Mbit/s, {rtt} ms RTT: {share:.3} of the link (floor {floor:.3})",
+                profile.name()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "slow start wrecks itself: {failures:#?}"
+    );
+}
+
+/// Goodput over 60 s as a share of the link rate, at 0% loss with a queue
+/// of one bandwidth-delay product (at least 2 packets).
+fn fill(profile: TcpProfile, cc: CongestionKind, rate_mbit: u64, rtt_ms: u64) -> f64 {
+    let bdp_packets = (rate_mbit * 1_000_000 * rtt_ms / 1000 / 8)
+        .div_ceil(1500)
+        .max(2);
+    let one_way = rtt_ms as f64 / 2.0;
+    let down = format!("delay {one_way}ms rate {rate_mbit}mbit limit {bdp_packets}")
+        .parse()
+        .unwrap();
+    let up = format!("delay {one_way}ms").parse().unwrap();
+    let mut tcp = HostTcp::profile(profile);
+    tcp.conn.congestion = cc;
+    let sim = SimConfig {
+        seed: 1,
+        duration: Duration::from_secs(60),
+        tcp,
+        ..SimConfig::default()
+    };
+    let r = run_bulk(&BulkSpec { sim, down, up }, |_| {}).unwrap();
+    r.goodput_bps / (rate_mbit as f64 * 1e6)
 }
