@@ -54,8 +54,12 @@
 //! 4. One line in [`PROTOCOLS`]. `[[session]] protocol = "foo"` now works,
 //!    with its options validated, its metrics in the summary, its bounds in
 //!    `[expect]` and its events in the log.
+//! 5. Optionally, live mode: `live_serve` and `live_play` entries (see
+//!    [`live_mode`]) make `streamsim serve foo` and `streamsim play foo://…`
+//!    run the same drivers on real sockets, with the entry's own flags.
 
 pub mod live;
+pub mod live_mode;
 pub mod options;
 pub mod tcp_bulk;
 pub mod udp_cbr;
@@ -65,6 +69,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use live::{CaptureClock, LiveSource, MediaFeed, MediaOrigin};
+pub use live_mode::{LiveFlag, LivePlay, LiveServe};
 pub use options::{CheckContext, OptionDef, OptionError, OptionKind, OptionValue, Options};
 
 use crate::metrics::{MetricDef, Recorder, RecorderError};
@@ -120,6 +125,12 @@ pub struct Protocol {
     pub check: fn(&Options, &CheckContext) -> Result<(), Vec<OptionError>>,
     /// Adds the session's apps to the simulation.
     pub install: Install,
+    /// Its server on real sockets, for `streamsim serve <name>` (see
+    /// [`live_mode`]); `None`: it cannot be served live.
+    pub live_serve: Option<&'static LiveServe>,
+    /// Its client on real sockets, for `streamsim play URL` with a URL of
+    /// one of its schemes; `None`: it cannot be played live.
+    pub live_play: Option<&'static LivePlay>,
 }
 
 impl fmt::Debug for Protocol {

@@ -18,6 +18,7 @@
 
 pub mod core;
 pub mod driver;
+pub mod live;
 pub mod qoe;
 
 use std::cell::{Cell, RefCell};
@@ -60,6 +61,8 @@ pub static PROTOCOL: Protocol = Protocol {
     media: true,
     check,
     install,
+    live_serve: Some(&live::SERVE),
+    live_play: Some(&live::PLAY),
 };
 
 /// The target latency when a session sets none: what ffplay-style low
