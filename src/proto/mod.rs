@@ -62,6 +62,7 @@ pub mod live;
 pub mod live_mode;
 pub mod options;
 pub mod rtp;
+pub mod rtsp;
 pub mod tcp_bulk;
 pub mod udp_cbr;
 pub mod udp_ts;
