@@ -12,7 +12,9 @@
 //!
 //! [`rtp`]: crate::proto::rtp
 
+pub mod client;
 pub mod framing;
+pub mod receiver;
 pub mod sdp;
 pub mod sender;
 pub mod server;

@@ -53,7 +53,7 @@ pub struct TrackSender {
     /// The next sequence number.
     pub seq: u16,
     ts_base: u32,
-    /// RTP timestamp and send time of the last packet.
+    /// RTP timestamp and capture time of the last unit sent.
     last: Option<(u32, Duration)>,
     /// Packets and payload bytes sent (SR counts).
     pub packets: u32,
@@ -123,8 +123,8 @@ impl TrackSender {
             .wrapping_add(rescale(pts, self.timescale, self.clock_rate) as u32)
     }
 
-    /// The RTP timestamp the next packet will have about now, for
-    /// RTP-Info and SRs: the last one's plus the time since it was sent.
+    /// The RTP timestamp of the instant `now`, for RTP-Info and SRs: the
+    /// last unit's plus the time since its capture.
     pub fn rtp_ts_at(&self, now: Duration) -> u32 {
         match self.last {
             None => self.ts_base,
@@ -150,7 +150,10 @@ impl TrackSender {
                 .map_err(|e| RtspError::Media(e.to_string()))?,
         };
         let ts = self.rtp_ts(au.pts);
-        self.last = Some((ts, now));
+        // The RTP clock is the sampling clock: SRs extrapolate from the
+        // unit's capture, not from when it was sent.
+        let _ = now;
+        self.last = Some((ts, au.capture_time));
         let n = payloads.len();
         let mut out = Vec::with_capacity(n);
         for (i, payload) in payloads.into_iter().enumerate() {

@@ -196,11 +196,32 @@ impl ServerSession {
         if !self.playing || self.closed {
             return Ok(());
         }
+        let epoch = self.config.epoch;
         for track in self.setup.values_mut() {
             if track.sender.track_id != au.track {
                 continue;
             }
-            for packet in track.sender.packets(now, au)? {
+            let first = track.sender.packets == 0;
+            let packets = track.sender.packets(now, au)?;
+            if first && !packets.is_empty() {
+                // An SR ahead of the first packets: the receiver can map
+                // RTP time to capture time from the first unit on.
+                track.next_sr = now + SR_INTERVAL;
+                let sr = track.sender.sender_report(au.capture_time, epoch);
+                let cname = Rtcp::Cname {
+                    ssrc: track.sender.ssrc,
+                    cname: "streamsim".into(),
+                };
+                if let Ok(bytes) = write_compound(&[sr, cname]) {
+                    self.events.push_back(RtspEvent::Rtcp {
+                        sent: true,
+                        kind: "SR".into(),
+                    });
+                    self.out
+                        .push_back(rtp_transmit(track.transport, true, bytes));
+                }
+            }
+            for packet in packets {
                 let bytes = packet
                     .write()
                     .map_err(|e| RtspError::Media(e.to_string()))?;

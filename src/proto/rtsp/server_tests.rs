@@ -194,8 +194,12 @@ fn a_udp_session_describes_sets_up_plays_reports_and_tears_down() {
         .parse()
         .unwrap();
     assert_eq!(RtpPacket::parse(&first_video.2).unwrap().seq, seq0);
-    // SRs after 5 s: none in 3 s.
-    assert!(rtcp.is_empty());
+    // An SR ahead of each track's first packet, then none until 5 s.
+    assert_eq!(rtcp.len(), 2);
+    assert!(
+        out.udp.iter().position(|(p, r, _)| *r && *p == 5001)
+            < out.udp.iter().position(|(p, r, _)| !*r && *p == 5000)
+    );
     s.handle_timeout(Duration::from_secs(5));
     let out = drain(&mut s);
     assert_eq!(
@@ -243,7 +247,9 @@ fn a_tcp_session_interleaves_rtp_and_rtcp_and_reads_the_clients_reports() {
     let out = drain(&mut s);
     assert!(out.udp.is_empty());
     assert!(out.data.len() > 30);
-    assert!(out.data.iter().all(|(ch, _)| *ch == 0 || *ch == 2));
+    assert!(out.data.iter().all(|(ch, _)| *ch < 4));
+    // One SR on each RTCP channel, ahead of the track's first packet.
+    assert_eq!(out.data.iter().filter(|(ch, _)| ch % 2 == 1).count(), 2);
     // A receiver report and a NACK on the RTCP channel: the NACKed packet
     // comes back as an RFC 4588 retransmission on the RTP channel.
     let video = RtpPacket::parse(&out.data.iter().find(|(c, _)| *c == 0).unwrap().1).unwrap();
