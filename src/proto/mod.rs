@@ -78,7 +78,12 @@ use crate::metrics::{MetricDef, Recorder, RecorderError};
 use crate::sim::{Harness, RunReport, SimError};
 
 /// Every protocol this version runs, in the order the docs list them.
-pub static PROTOCOLS: &[&Protocol] = &[&udp_ts::PROTOCOL, &tcp_bulk::PROTOCOL, &udp_cbr::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[
+    &udp_ts::PROTOCOL,
+    &rtsp::PROTOCOL,
+    &tcp_bulk::PROTOCOL,
+    &udp_cbr::PROTOCOL,
+];
 
 /// The protocol called `name` in scenario files.
 pub fn find(name: &str) -> Option<&'static Protocol> {
@@ -177,6 +182,12 @@ pub struct SessionSetup<'a> {
     pub run: Duration,
     /// The interfaces' MTU, bytes.
     pub mtu: usize,
+    /// The session's own random stream seed, derived from the scenario
+    /// seed and the session's name (SSRCs, sequence numbers, session ids).
+    pub seed: u64,
+    /// Wall-clock time of simulated time zero (since the UNIX epoch), for
+    /// wall-clock-looking values such as RTCP NTP times.
+    pub epoch: Duration,
 }
 
 /// A session after the run: the last word on what it measured.

@@ -13,13 +13,16 @@
 //! [`rtp`]: crate::proto::rtp
 
 pub mod client;
+pub mod driver;
 pub mod framing;
 pub mod receiver;
 pub mod sdp;
 pub mod sender;
 pub mod server;
+pub mod session;
 
 pub use server::{ServerConfig, ServerSession, TrackTransport, Transmit};
+pub use session::{METRICS, PROTOCOL};
 
 /// What went wrong in an RTSP session.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -186,8 +186,12 @@ impl TrackReceiver {
             self.asked.clear();
             return Vec::new();
         };
-        // Too late to ask: the answer would come after the deadline.
+        // Too late to ask: the answer would come after the deadline. What
+        // was asked is not asked again (no retry timer stays due).
         if now + self.rtt >= deadline {
+            for entry in self.asked.values_mut() {
+                entry.0 = NACK_TRIES;
+            }
             return Vec::new();
         }
         let missing = self.jitter.missing();

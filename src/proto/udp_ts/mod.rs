@@ -293,8 +293,14 @@ fn install(
     }))
 }
 
-/// A player event as it happens: into the event log.
-fn record_event(rec: &Recorder, client: &str, event: &PlayerEvent, started: &Cell<bool>) {
+/// A player event as it happens: into the event log (shared by every
+/// protocol whose client feeds the player).
+pub(crate) fn record_event(
+    rec: &Recorder,
+    client: &str,
+    event: &PlayerEvent,
+    started: &Cell<bool>,
+) {
     let (session, client) = (rec.session().to_owned(), client.to_owned());
     let (at, kind) = match *event {
         PlayerEvent::Started { at, startup } => {
