@@ -309,11 +309,11 @@ t.toml:8:18: unknown loss model \"gilbert\"; expected one of: random, gilbert-el
 fn unknown_protocol_suggests_and_lists_what_runs() {
     rejects(
         "name = \"t\"\nduration = \"30s\"\n[[session]]\nprotocol = \"tcp-bluk\"\n[[session]]\nprotocol = \"hls\"\n",
-        "t.toml:4:12: unknown protocol \"tcp-bluk\" (this version runs: udp-ts, tcp-bulk, udp-cbr); did you mean \"tcp-bulk\"?
+        "t.toml:4:12: unknown protocol \"tcp-bluk\" (this version runs: udp-ts, rtsp, tcp-bulk, udp-cbr); did you mean \"tcp-bulk\"?
    4 | protocol = \"tcp-bluk\"
      |            ^^^^^^^^^^
 
-t.toml:6:12: unknown protocol \"hls\" (this version runs: udp-ts, tcp-bulk, udp-cbr)
+t.toml:6:12: unknown protocol \"hls\" (this version runs: udp-ts, rtsp, tcp-bulk, udp-cbr)
    6 | protocol = \"hls\"
      |            ^^^^^
 

@@ -8,17 +8,12 @@
 //! polls; it then stops what it does and still prints what it measured.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::progress;
-use crate::net::Net;
-use crate::scenario::{parse_duration, MAX_DURATION};
-
-/// How often a live command looks whether Ctrl-C was pressed.
-const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+use crate::proto::{LiveFlag, OptionKind, OptionValue, Options};
+use crate::scenario::{parse_bitrate, parse_duration, parse_size, MAX_DURATION};
 
 /// Runs `task` to completion on a current-thread runtime with a `LocalSet`.
 pub(super) fn block_on<F: Future>(task: F) -> Result<F::Output> {
@@ -28,22 +23,6 @@ pub(super) fn block_on<F: Future>(task: F) -> Result<F::Output> {
         .context("starting the async runtime")?;
     let local = tokio::task::LocalSet::new();
     Ok(local.block_on(&runtime, task))
-}
-
-/// Returns once Ctrl-C, SIGTERM or SIGHUP arrived (checked on `net`'s
-/// clock every 50 ms).
-pub(super) async fn interrupt<N: Net>(net: &N) {
-    while !progress::interrupted() {
-        net.sleep_until(net.now() + INTERRUPT_POLL).await;
-    }
-}
-
-/// Waits until `net`'s clock reaches `at`, or forever when `at` is `None`.
-pub(super) async fn deadline<N: Net>(net: &N, at: Option<Duration>) {
-    match at {
-        Some(at) => net.sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Parses `--<flag> D` with the scenario units: above 0 and at most the
@@ -59,32 +38,112 @@ pub(super) fn duration_arg(flag: &str, text: &str) -> Result<Duration> {
     Ok(d)
 }
 
-/// Splits `HOST:PORT` (`[v6]:PORT` for IPv6 literals) into its parts; an
-/// empty host (`:5004`) is every local address.
-pub(super) fn host_port(flag: &str, text: &str) -> Result<(String, u16)> {
-    let Some((host, port)) = text.rsplit_once(':') else {
-        bail!("{flag} {text:?}: expected HOST:PORT, e.g. 127.0.0.1:5004");
-    };
-    let port: u16 = port
-        .parse()
-        .ok()
-        .filter(|p| *p != 0)
-        .with_context(|| format!("{flag} {text:?}: the port must be 1 to 65535"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = if host.is_empty() { "0.0.0.0" } else { host };
-    Ok((host.to_owned(), port))
+/// The protocols `serve` can serve, for messages.
+pub(super) fn servable() -> String {
+    crate::proto::PROTOCOLS
+        .iter()
+        .filter(|p| p.live_serve.is_some())
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Resolves `host` and `port` on `net`, naming `flag` in the error.
-pub(super) async fn resolve<N: Net>(
-    net: &N,
-    flag: &str,
-    host: &str,
-    port: u16,
-) -> Result<SocketAddr> {
-    net.resolve(host, port)
-        .await
-        .with_context(|| format!("{flag}: cannot resolve {host:?}"))
+/// The URLs `play` can play, as examples, for messages.
+pub(super) fn playable() -> String {
+    crate::proto::PROTOCOLS
+        .iter()
+        .filter_map(|p| p.live_play)
+        .map(|e| e.example)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds every live entry's own flags to the `serve` and `play`
+/// subcommands (a flag several protocols share is added once).
+pub(super) fn with_live_flags(command: clap::Command) -> clap::Command {
+    let serve: Vec<LiveFlag> = crate::proto::PROTOCOLS
+        .iter()
+        .filter_map(|p| p.live_serve)
+        .flat_map(|e| e.flags.iter().copied())
+        .collect();
+    let play: Vec<LiveFlag> = crate::proto::PROTOCOLS
+        .iter()
+        .filter_map(|p| p.live_play)
+        .flat_map(|e| e.flags.iter().copied())
+        .collect();
+    command
+        .mut_subcommand("serve", |c| add_flags(c, &serve))
+        .mut_subcommand("play", |c| add_flags(c, &play))
+}
+
+fn add_flags(mut command: clap::Command, flags: &[LiveFlag]) -> clap::Command {
+    let mut seen = Vec::new();
+    for flag in flags {
+        if seen.contains(&flag.name) {
+            continue;
+        }
+        seen.push(flag.name);
+        let arg = clap::Arg::new(flag.name).long(flag.name).help(flag.help);
+        command = command.arg(match flag.kind {
+            OptionKind::Bool => arg.action(clap::ArgAction::SetTrue),
+            _ => arg.value_name(flag.value_name).num_args(1),
+        });
+    }
+    command
+}
+
+/// The live flags given to subcommand `matches`, read with the scenario
+/// units of their kind.
+pub(super) fn given_flags(matches: &clap::ArgMatches) -> Result<Options> {
+    let mut given = Options::new();
+    for flag in crate::proto::PROTOCOLS.iter().flat_map(|p| {
+        let serve = p.live_serve.map_or(&[][..], |e| e.flags);
+        let play = p.live_play.map_or(&[][..], |e| e.flags);
+        serve.iter().chain(play)
+    }) {
+        if given.get(flag.name).is_some() {
+            continue;
+        }
+        if flag.kind == OptionKind::Bool {
+            if let Ok(Some(true)) = matches.try_get_one::<bool>(flag.name) {
+                given.insert(flag.name, OptionValue::Bool(true));
+            }
+        } else if let Ok(Some(text)) = matches.try_get_one::<String>(flag.name) {
+            given.insert(flag.name, flag_value(flag, text)?);
+        }
+    }
+    Ok(given)
+}
+
+/// `text` read as flag `flag`'s kind.
+fn flag_value(flag: &LiveFlag, text: &str) -> Result<OptionValue> {
+    let bad = |e: String| anyhow::anyhow!("--{} {text:?}: {e}", flag.name);
+    Ok(match flag.kind {
+        OptionKind::Duration => {
+            OptionValue::Duration(parse_duration(text).map_err(|e| bad(e.to_string()))?)
+        }
+        OptionKind::Bitrate => {
+            OptionValue::Bitrate(parse_bitrate(text).map_err(|e| bad(e.to_string()))?)
+        }
+        OptionKind::Size => OptionValue::Size(parse_size(text).map_err(|e| bad(e.to_string()))?),
+        OptionKind::Integer { min, max } => {
+            let v: i64 = text
+                .parse()
+                .map_err(|_| bad("expected an integer".into()))?;
+            if v < min || v > max {
+                return Err(bad(format!("must be {min} to {max}")));
+            }
+            OptionValue::Integer(v)
+        }
+        OptionKind::Bool => OptionValue::Bool(true),
+        OptionKind::Choice(words) => OptionValue::Choice(
+            words
+                .iter()
+                .copied()
+                .find(|w| *w == text)
+                .ok_or_else(|| bad(format!("expected one of {}", words.join(", "))))?,
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -92,23 +151,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_and_durations_parse_or_say_why_not() {
-        assert_eq!(
-            host_port("--to", "127.0.0.1:5004").unwrap(),
-            ("127.0.0.1".to_owned(), 5004)
-        );
-        assert_eq!(
-            host_port("--to", "[::1]:5004").unwrap(),
-            ("::1".to_owned(), 5004)
-        );
-        assert_eq!(
-            host_port("url", ":1234").unwrap(),
-            ("0.0.0.0".to_owned(), 1234)
-        );
-        for bad in ["127.0.0.1", "127.0.0.1:0", "h:99999", "h:x"] {
-            let e = host_port("--to", bad).unwrap_err().to_string();
-            assert!(e.contains("--to"), "{e}");
-        }
+    fn durations_parse_or_say_why_not() {
         assert_eq!(
             duration_arg("duration", "1.5s").unwrap(),
             Duration::from_millis(1500)

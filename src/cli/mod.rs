@@ -20,7 +20,7 @@ mod serve;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Deterministic network-level stream simulator and testbench.
 #[derive(Debug, Parser)]
@@ -75,9 +75,9 @@ Exit status: 0 when every file is valid, 2 otherwise.")]
 Exit status: 0 when every bound holds (and no metric moved beyond the
 tolerance), 1 when one does not, 2 when a scenario is invalid or cannot run.")]
     Check(check::CheckArgs),
-    /// Push a live stream to real receivers in real time (live mode): the
-    /// simulator's source and udp-ts driver over the operating system's
-    /// sockets.
+    /// Serve a live stream to real players in real time (live mode): the
+    /// simulator's source and a protocol's driver over the operating
+    /// system's sockets.
     #[command(after_help = "Examples:
   streamsim serve udp-ts --to 127.0.0.1:5004
   streamsim serve udp-ts --to 127.0.0.1:5004 --media fixtures/clip.mp4 --loop --duration 1min
@@ -121,13 +121,19 @@ Exit status: 0 when frames were presented (also when stopped with Ctrl-C),
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> Result<i32> {
-    let cli = Cli::parse();
+    // Each protocol's live flags join `serve` and `play` here.
+    let matches = live::with_live_flags(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let flags = match matches.subcommand() {
+        Some((_, m)) => live::given_flags(m)?,
+        None => crate::proto::Options::new(),
+    };
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate { files } => Ok(run::validate(&files)),
         Command::Check(args) => check::check(&args),
-        Command::Serve(args) => serve::serve(&args),
-        Command::Play(args) => play::play(&args),
+        Command::Serve(args) => serve::serve(&args, &flags),
+        Command::Play(args) => play::play(&args, &flags),
         Command::Demo {
             seed,
             seconds,

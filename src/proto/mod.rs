@@ -54,9 +54,15 @@
 //! 4. One line in [`PROTOCOLS`]. `[[session]] protocol = "foo"` now works,
 //!    with its options validated, its metrics in the summary, its bounds in
 //!    `[expect]` and its events in the log.
+//! 5. Optionally, live mode: `live_serve` and `live_play` entries (see
+//!    [`live_mode`]) make `streamsim serve foo` and `streamsim play foo://…`
+//!    run the same drivers on real sockets, with the entry's own flags.
 
 pub mod live;
+pub mod live_mode;
 pub mod options;
+pub mod rtp;
+pub mod rtsp;
 pub mod tcp_bulk;
 pub mod udp_cbr;
 pub mod udp_ts;
@@ -65,13 +71,19 @@ use std::fmt;
 use std::time::Duration;
 
 pub use live::{CaptureClock, LiveSource, MediaFeed, MediaOrigin};
+pub use live_mode::{LiveFlag, LivePlay, LiveServe};
 pub use options::{CheckContext, OptionDef, OptionError, OptionKind, OptionValue, Options};
 
 use crate::metrics::{MetricDef, Recorder, RecorderError};
 use crate::sim::{Harness, RunReport, SimError};
 
 /// Every protocol this version runs, in the order the docs list them.
-pub static PROTOCOLS: &[&Protocol] = &[&udp_ts::PROTOCOL, &tcp_bulk::PROTOCOL, &udp_cbr::PROTOCOL];
+pub static PROTOCOLS: &[&Protocol] = &[
+    &udp_ts::PROTOCOL,
+    &rtsp::PROTOCOL,
+    &tcp_bulk::PROTOCOL,
+    &udp_cbr::PROTOCOL,
+];
 
 /// The protocol called `name` in scenario files.
 pub fn find(name: &str) -> Option<&'static Protocol> {
@@ -120,6 +132,12 @@ pub struct Protocol {
     pub check: fn(&Options, &CheckContext) -> Result<(), Vec<OptionError>>,
     /// Adds the session's apps to the simulation.
     pub install: Install,
+    /// Its server on real sockets, for `streamsim serve <name>` (see
+    /// [`live_mode`]); `None`: it cannot be served live.
+    pub live_serve: Option<&'static LiveServe>,
+    /// Its client on real sockets, for `streamsim play URL` with a URL of
+    /// one of its schemes; `None`: it cannot be played live.
+    pub live_play: Option<&'static LivePlay>,
 }
 
 impl fmt::Debug for Protocol {
@@ -164,6 +182,12 @@ pub struct SessionSetup<'a> {
     pub run: Duration,
     /// The interfaces' MTU, bytes.
     pub mtu: usize,
+    /// The session's own random stream seed, derived from the scenario
+    /// seed and the session's name (SSRCs, sequence numbers, session ids).
+    pub seed: u64,
+    /// Wall-clock time of simulated time zero (since the UNIX epoch), for
+    /// wall-clock-looking values such as RTCP NTP times.
+    pub epoch: Duration,
 }
 
 /// A session after the run: the last word on what it measured.

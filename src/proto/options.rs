@@ -88,6 +88,11 @@ impl Options {
         self.0.insert(key, value);
     }
 
+    /// The keys given, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.keys().copied()
+    }
+
     /// The value of `key`, when written.
     pub fn get(&self, key: &str) -> Option<&OptionValue> {
         self.0.get(key)

@@ -64,6 +64,8 @@ pub(super) fn install<'s>(
             media: if protocol.media { media } else { None },
             run: scenario.duration,
             mtu: scenario.mtu,
+            seed: crate::sim::seed::derive_seed(scenario.seed, &format!("session:{}", spec.name)),
+            epoch: crate::sim::DEFAULT_EPOCH,
         };
         let end = (protocol.install)(harness, setup)?;
         installed.push(Installed {

@@ -39,6 +39,8 @@ pub static PROTOCOL: Protocol = Protocol {
     media: false,
     check,
     install,
+    live_serve: None,
+    live_play: None,
 };
 
 const OPTIONS: &[OptionDef] = &[OptionDef {

@@ -47,6 +47,8 @@ pub static PROTOCOL: Protocol = Protocol {
     media: false,
     check,
     install,
+    live_serve: None,
+    live_play: None,
 };
 
 /// Default datagram payload: seven MPEG-TS packets.

@@ -18,6 +18,7 @@
 
 pub mod core;
 pub mod driver;
+pub mod live;
 pub mod qoe;
 
 use std::cell::{Cell, RefCell};
@@ -60,6 +61,8 @@ pub static PROTOCOL: Protocol = Protocol {
     media: true,
     check,
     install,
+    live_serve: Some(&live::SERVE),
+    live_play: Some(&live::PLAY),
 };
 
 /// The target latency when a session sets none: what ffplay-style low
@@ -290,8 +293,14 @@ fn install(
     }))
 }
 
-/// A player event as it happens: into the event log.
-fn record_event(rec: &Recorder, client: &str, event: &PlayerEvent, started: &Cell<bool>) {
+/// A player event as it happens: into the event log (shared by every
+/// protocol whose client feeds the player).
+pub(crate) fn record_event(
+    rec: &Recorder,
+    client: &str,
+    event: &PlayerEvent,
+    started: &Cell<bool>,
+) {
     let (session, client) = (rec.session().to_owned(), client.to_owned());
     let (at, kind) = match *event {
         PlayerEvent::Started { at, startup } => {

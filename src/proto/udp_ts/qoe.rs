@@ -41,6 +41,23 @@ impl<'a> QoeTally<'a> {
     /// from `rec`'s table fails when the session is created, not after the
     /// run. (Counters made here report 0 until something is added.)
     pub fn check(rec: &Recorder) -> Result<(), RecorderError> {
+        Self::check_player(rec)?;
+        for name in [
+            "datagrams_received",
+            "wire_bytes",
+            "cc_errors",
+            "damaged_pes",
+            "stream_errors",
+        ] {
+            rec.counter(name)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the handles of the shared QoE metrics alone
+    /// ([`crate::metrics::catalog::QOE_METRICS`]), for protocols that add
+    /// players with [`QoeTally::add_player`].
+    pub fn check_player(rec: &Recorder) -> Result<(), RecorderError> {
         for name in [
             "stalls",
             "frames_presented",
@@ -48,11 +65,6 @@ impl<'a> QoeTally<'a> {
             "frames_lost",
             "frames_undecodable",
             "frames_before_start",
-            "datagrams_received",
-            "wire_bytes",
-            "cc_errors",
-            "damaged_pes",
-            "stream_errors",
         ] {
             rec.counter(name)?;
         }
@@ -73,8 +85,29 @@ impl<'a> QoeTally<'a> {
         receiver: &mut TsReceiver,
         player: &mut Player,
     ) -> Result<(), RecorderError> {
-        let rec = self.rec;
         receiver.finish(end);
+        self.add_player(start, end, player)?;
+        let rec = self.rec;
+        let counters = receiver.counters();
+        rec.counter("datagrams_received")?.add(counters.datagrams);
+        rec.counter("wire_bytes")?.add(counters.bytes);
+        rec.counter("cc_errors")?.add(counters.cc_errors);
+        rec.counter("damaged_pes")?.add(counters.damaged_pes);
+        rec.counter("stream_errors")?
+            .add(counters.stream_errors + counters.odd_datagrams);
+        Ok(())
+    }
+
+    /// Ends one client's player at `end` (the open stall closes) and
+    /// records the shared QoE metrics it measured; `start` is when the
+    /// client started. Any protocol's client goes through here.
+    pub fn add_player(
+        &mut self,
+        start: Duration,
+        end: Duration,
+        player: &mut Player,
+    ) -> Result<(), RecorderError> {
+        let rec = self.rec;
         player.finish(end);
         while player.poll_event().is_some() {}
         let s = player.stats();
@@ -95,13 +128,6 @@ impl<'a> QoeTally<'a> {
         if secs > 0.0 {
             self.bitrate_sum += s.media_bytes as f64 * 8.0 / secs;
         }
-        let counters = receiver.counters();
-        rec.counter("datagrams_received")?.add(counters.datagrams);
-        rec.counter("wire_bytes")?.add(counters.bytes);
-        rec.counter("cc_errors")?.add(counters.cc_errors);
-        rec.counter("damaged_pes")?.add(counters.damaged_pes);
-        rec.counter("stream_errors")?
-            .add(counters.stream_errors + counters.odd_datagrams);
         self.clients += 1;
         Ok(())
     }
