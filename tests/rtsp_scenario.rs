@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_streamsim");
-const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/rtsp-transports.toml");
+const SCENARIO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scenarios/rtsp-transports.toml"
+);
 
 fn run(out: &Path) {
     let status = Command::new("timeout")
@@ -27,7 +30,11 @@ fn the_rtsp_ladder_holds_its_bounds_and_repeats_byte_for_byte() {
     assert_eq!(read(&a, "summary.json"), read(&b, "summary.json"));
     let mut pcaps = 0;
     for entry in std::fs::read_dir(&a).expect("the report exists") {
-        let name = entry.expect("a listing").file_name().into_string().expect("UTF-8 names");
+        let name = entry
+            .expect("a listing")
+            .file_name()
+            .into_string()
+            .expect("UTF-8 names");
         if name.ends_with(".pcap") {
             assert_eq!(read(&a, &name), read(&b, &name), "{name}");
             pcaps += 1;
@@ -35,6 +42,9 @@ fn the_rtsp_ladder_holds_its_bounds_and_repeats_byte_for_byte() {
     }
     assert!(pcaps >= 12, "{pcaps} captures");
     let summary = String::from_utf8(read(&a, "summary.json")).expect("JSON is UTF-8");
-    assert!(summary.contains("session.nack-5.rtx_in_time"), "the RTSP metrics are reported");
+    assert!(
+        summary.contains("session.nack-5.rtx_in_time"),
+        "the RTSP metrics are reported"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
